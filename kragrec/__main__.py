@@ -1,0 +1,5 @@
+"""`python -m kragrec` runs the CLI."""
+
+from kragrec.cli import main
+
+main()

@@ -1,0 +1,150 @@
+"""Settings: CLI option > KRAGREC_* environment > kragrec.toml > defaults."""
+
+from __future__ import annotations
+
+import dataclasses
+import os
+import tomllib
+from collections.abc import Mapping
+from pathlib import Path
+from typing import Any
+
+from kragrec.errors import SettingsError
+
+ENV_PREFIX = "KRAGREC_"
+CONFIG_FILE_NAME = "kragrec.toml"
+BACKENDS = ("embedded", "neo4j")
+
+
+class Secret(str):
+    """A string that never shows its value in repr or logs."""
+
+    def __repr__(self) -> str:
+        return "Secret('***')"
+
+    def reveal(self) -> str:
+        """Return the plain value, for handing to a driver."""
+        return str.__str__(self)
+
+    def __str__(self) -> str:
+        return "***"
+
+    def __format__(self, spec: str) -> str:
+        return format("***", spec)
+
+
+@dataclasses.dataclass(frozen=True)
+class Settings:
+    """Every setting kragrec reads; one object passed down from the CLI."""
+
+    data_dir: Path = Path(".kragrec")
+    dataset: str = "ml-100k"
+    backend: str = "embedded"
+    neo4j_uri: str | None = None
+    neo4j_user: str = "neo4j"
+    neo4j_password: Secret | None = None
+    neo4j_database: str = "neo4j"
+    qdrant_url: str | None = None
+    qdrant_api_key: Secret | None = None
+    batch_size: int = 5000
+    seed: int = 0
+    history: int = 10
+    candidates: int = 20
+    min_rating: float = 0.0
+
+    def __post_init__(self) -> None:
+        if self.backend not in BACKENDS:
+            raise SettingsError(f"setting 'backend': {self.backend!r} is not one of {', '.join(BACKENDS)}")
+        if self.backend == "neo4j" and not self.neo4j_uri:
+            raise SettingsError(
+                "setting 'neo4j_uri': the neo4j backend needs a URI "
+                "(--neo4j-uri, KRAGREC_NEO4J_URI or neo4j_uri in kragrec.toml)"
+            )
+        for name in ("batch_size", "history", "candidates"):
+            if getattr(self, name) < 1:
+                raise SettingsError(f"setting '{name}': must be at least 1, got {getattr(self, name)}")
+
+    @property
+    def datasets_dir(self) -> Path:
+        """Registered datasets, one folder each."""
+        return self.data_dir / "datasets"
+
+    @property
+    def cache_dir(self) -> Path:
+        """Downloaded packages the data and models are unpacked from."""
+        return self.data_dir / "cache"
+
+    @property
+    def graph_dir(self) -> Path:
+        """Embedded graph stores, one per dataset."""
+        return self.data_dir / "graph"
+
+    @property
+    def prepared_dir(self) -> Path:
+        """Splits and candidate lists for the current dataset and options."""
+        tag = f"h{self.history}-c{self.candidates}-r{self.min_rating:g}-s{self.seed}"
+        return self.data_dir / "prepared" / self.dataset / tag
+
+
+_FIELDS = {f.name: f for f in dataclasses.fields(Settings)}
+
+
+def _convert(name: str, raw: Any, source: str) -> Any:
+    """Convert a raw value from the environment or TOML to the field's type."""
+    kind = _FIELDS[name].type
+    try:
+        if "Path" in kind:
+            return Path(raw)
+        if "Secret" in kind:
+            return Secret(raw)
+        if kind == "int":
+            if isinstance(raw, bool) or (isinstance(raw, float) and not raw.is_integer()):
+                raise ValueError
+            return int(raw)
+        if kind == "float":
+            return float(raw)
+        return str(raw)
+    except (TypeError, ValueError):
+        raise SettingsError(f"{source}: field '{name}': {raw!r} is not a valid {kind}") from None
+
+
+def _from_toml(path: Path) -> dict[str, Any]:
+    try:
+        with path.open("rb") as handle:
+            table = tomllib.load(handle)
+    except tomllib.TOMLDecodeError as error:
+        raise SettingsError(f"{path}: {error}") from None
+    values = {}
+    for key, raw in table.items():
+        if key not in _FIELDS:
+            raise SettingsError(f"{path}: field '{key}': unknown setting")
+        values[key] = _convert(key, raw, str(path))
+    return values
+
+
+def _from_env(environ: Mapping[str, str]) -> dict[str, Any]:
+    values = {}
+    for name in _FIELDS:
+        env_name = ENV_PREFIX + name.upper()
+        if env_name in environ and environ[env_name] != "":
+            values[name] = _convert(name, environ[env_name], env_name)
+    return values
+
+
+def load_settings(
+    overrides: Mapping[str, Any] | None = None,
+    environ: Mapping[str, str] | None = None,
+    config_file: Path | None = None,
+) -> Settings:
+    """Resolve settings from defaults, kragrec.toml, KRAGREC_* variables and CLI overrides."""
+    environ = os.environ if environ is None else environ
+    if config_file is None:
+        config_file = Path(environ.get(ENV_PREFIX + "CONFIG", CONFIG_FILE_NAME))
+    values: dict[str, Any] = {}
+    if config_file.is_file():
+        values.update(_from_toml(config_file))
+    values.update(_from_env(environ))
+    for name, value in (overrides or {}).items():
+        if value is not None:
+            values[name] = _convert(name, value, f"--{name.replace('_', '-')}")
+    return Settings(**values)

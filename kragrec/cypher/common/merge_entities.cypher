@@ -1,0 +1,3 @@
+UNWIND $rows AS r
+MERGE (e:Entity {id: r.id})
+SET e.text = r.text;

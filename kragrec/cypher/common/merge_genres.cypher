@@ -1,0 +1,2 @@
+UNWIND $rows AS r
+MERGE (g:Genre {name: r.name});

@@ -1,0 +1,10 @@
+// Embedded (Kùzu-family) schema: typed node tables with primary keys, typed relationship tables.
+CREATE NODE TABLE IF NOT EXISTS Dataset(name STRING, fingerprint STRING, phases STRING[], complete BOOLEAN, PRIMARY KEY(name));
+CREATE NODE TABLE IF NOT EXISTS User(id STRING, age INT64, gender STRING, occupation STRING, PRIMARY KEY(id));
+CREATE NODE TABLE IF NOT EXISTS Item(id STRING, title STRING, year INT64, popularity INT64, pop_pct DOUBLE, PRIMARY KEY(id));
+CREATE NODE TABLE IF NOT EXISTS Entity(id STRING, text STRING, PRIMARY KEY(id));
+CREATE NODE TABLE IF NOT EXISTS Genre(name STRING, PRIMARY KEY(name));
+CREATE REL TABLE IF NOT EXISTS RATED(FROM User TO Item, rating DOUBLE, ts DOUBLE, split STRING);
+CREATE REL TABLE IF NOT EXISTS HAS_GENRE(FROM Item TO Genre);
+CREATE REL TABLE IF NOT EXISTS LINKS_TO(FROM Item TO Entity);
+CREATE REL TABLE IF NOT EXISTS REL(FROM Entity TO Entity, type STRING);

@@ -1,0 +1,77 @@
+"""`kragrec data prepare`: splits, training windows and candidate lists written as JSONL."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+
+from kragrec.config import Settings
+from kragrec.data.candidates import SPLIT_CODES, draw_candidates
+from kragrec.data.dataset import Dataset, natural_key
+from kragrec.data.registry import fingerprint, open_dataset
+from kragrec.data.splits import evaluation_samples, leave_one_out, training_windows
+from kragrec.files import replace_dir_atomically, write_json, write_jsonl
+
+
+@dataclass(frozen=True)
+class PreparedSummary:
+    """Where the prepared files went and how many samples each holds."""
+
+    directory: Path
+    counts: dict[str, int]
+
+
+def _rated_by_user(dataset: Dataset) -> dict[str, set[str]]:
+    rated: dict[str, set[str]] = {}
+    for inter in dataset.interactions:
+        rated.setdefault(inter.user, set()).add(inter.item)
+    return rated
+
+
+def prepare(settings: Settings) -> PreparedSummary:
+    """Write train/valid/test JSONL for the settings' dataset, history, candidates, min_rating and seed."""
+    dataset = open_dataset(settings, settings.dataset)
+    splits = leave_one_out(dataset, settings.min_rating)
+    rated = _rated_by_user(dataset)
+    all_items = sorted(dataset.items, key=natural_key)
+    user_index = {s.user: n for n, s in enumerate(splits)}
+    counts = {}
+    with replace_dir_atomically(settings.prepared_dir) as staging:
+        train = [
+            {"user": s.user, "history": list(s.history), "target": s.target}
+            for s in training_windows(splits, settings.history)
+        ]
+        counts["train"] = write_jsonl(staging / "train.jsonl", train)
+        for split_name, code in SPLIT_CODES.items():
+            records = []
+            for sample in evaluation_samples(splits, split_name, settings.history):
+                candidates = draw_candidates(
+                    sample.target,
+                    rated[sample.user],
+                    all_items,
+                    settings.candidates,
+                    settings.seed,
+                    (code, user_index[sample.user]),
+                )
+                records.append(
+                    {
+                        "user": sample.user,
+                        "history": list(sample.history),
+                        "target": sample.target,
+                        "candidates": candidates,
+                    }
+                )
+            counts[split_name] = write_jsonl(staging / f"{split_name}.jsonl", records)
+        write_json(
+            staging / "meta.json",
+            {
+                "dataset": settings.dataset,
+                "dataset_fingerprint": fingerprint(settings, settings.dataset),
+                "history": settings.history,
+                "candidates": settings.candidates,
+                "min_rating": settings.min_rating,
+                "seed": settings.seed,
+                "samples": counts,
+            },
+        )
+    return PreparedSummary(settings.prepared_dir, counts)

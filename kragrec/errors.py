@@ -1,0 +1,28 @@
+"""Errors that the CLI reports as one line and a non-zero exit."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+
+class KragrecError(Exception):
+    """An error the user can act on; the CLI prints it as one line and exits 1."""
+
+
+class DataError(KragrecError):
+    """Bad input data, located by file, line and field."""
+
+    def __init__(self, path: Path | str, line: int, field: str, problem: str) -> None:
+        self.path = str(path)
+        self.line = line
+        self.field = field
+        self.problem = problem
+        super().__init__(f"{self.path}:{line}: field '{field}': {problem}")
+
+
+class SettingsError(KragrecError):
+    """A setting has a bad value or an unknown name."""
+
+
+class LoadVerificationError(KragrecError):
+    """The graph store's read-back counts differ from the input."""

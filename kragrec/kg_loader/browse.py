@@ -1,0 +1,44 @@
+"""Read-only browsing of a loaded store: `kragrec kg stats` and `kragrec kg query`."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Sequence
+from typing import Any
+
+from kragrec.config import Settings
+from kragrec.errors import KragrecError
+from kragrec.kg_loader.backends import open_graph_store
+from kragrec.kg_loader.loader import GraphCounts, graph_counts
+
+
+def parse_params(pairs: Sequence[str]) -> dict[str, Any]:
+    """`name=value` pairs; a value that parses as JSON (number, list, …) is taken as such, else as a string."""
+    params: dict[str, Any] = {}
+    for pair in pairs:
+        name, sep, raw = pair.partition("=")
+        if not sep or not name.isidentifier():
+            raise KragrecError(f"--param {pair!r}: expected name=value with a plain name")
+        try:
+            params[name] = json.loads(raw)
+        except json.JSONDecodeError:
+            params[name] = raw
+    return params
+
+
+def store_counts(settings: Settings) -> GraphCounts:
+    """Node and relationship counts of the settings' store."""
+    store = open_graph_store(settings, read_only=True)
+    try:
+        return graph_counts(store)
+    finally:
+        store.close()
+
+
+def read_only_query(settings: Settings, text: str, params: dict[str, Any]) -> tuple[list[str], list[Sequence[Any]]]:
+    """Run a browsing query; the store refuses anything that writes."""
+    store = open_graph_store(settings, read_only=True)
+    try:
+        return store.read_query(text, params)
+    finally:
+        store.close()

@@ -1,0 +1,100 @@
+"""The embedded graph store: an in-process ladybug (Kùzu-family) database. The only module importing the engine."""
+
+from __future__ import annotations
+
+import shutil
+from collections.abc import Iterator, Mapping, Sequence
+from contextlib import contextmanager
+from pathlib import Path
+from typing import Any
+
+import ladybug
+
+from kragrec.errors import KragrecError
+from kragrec.files import swap_dirs
+from kragrec.kg_loader.cypher import cypher, cypher_statements
+from kragrec.kg_loader.store import Row
+
+DB_FILE = "graph.lbug"
+ENGINE = f"ladybug {ladybug.__version__}"
+
+
+class EmbeddedGraphStore:
+    """A ladybug database in a folder; single writer, any number of read-only openers."""
+
+    backend = "embedded"
+
+    def __init__(self, folder: Path, read_only: bool = False) -> None:
+        self.folder = Path(folder)
+        self.read_only = read_only
+        if read_only and not (self.folder / DB_FILE).exists():
+            raise KragrecError(f"no graph store at {self.folder}: run 'kragrec load-kg' first")
+        self.folder.mkdir(parents=True, exist_ok=True)
+        try:
+            self._db = ladybug.Database(str(self.folder / DB_FILE), read_only=read_only)
+        except RuntimeError as error:
+            raise KragrecError(f"cannot open the graph store at {self.folder}: {error}") from None
+        self._conn = ladybug.Connection(self._db)
+
+    def ensure_schema(self) -> None:
+        """Create the node and relationship tables that do not exist yet."""
+        for statement in cypher_statements(self.backend, "schema"):
+            self._execute(statement, None, "schema")
+
+    def run(self, name: str, params: Mapping[str, Any] | None = None) -> list[Row]:
+        """Run a named query; rows come back as dicts keyed by the RETURN names."""
+        columns, rows = self._execute(cypher(self.backend, name), params, name)
+        return [dict(zip(columns, row, strict=True)) for row in rows]
+
+    def read_query(self, text: str, params: Mapping[str, Any] | None = None) -> tuple[list[str], list[Sequence[Any]]]:
+        """Run an ad-hoc query on a store opened read-only, so the engine refuses any write."""
+        if not self.read_only:
+            raise KragrecError("ad-hoc queries need a store opened read-only")
+        return self._execute(text, params, "query")
+
+    def clear(self) -> None:
+        """Delete every node and relationship."""
+        self.run("clear")
+
+    def close(self) -> None:
+        """Close the connection and the database (which checkpoints it)."""
+        self._conn.close()
+        self._db.close()
+
+    def _execute(self, text: str, params: Mapping[str, Any] | None, name: str) -> tuple[list[str], list[Sequence[Any]]]:
+        try:
+            result = self._conn.execute(text, dict(params or {}))
+        except RuntimeError as error:
+            message = str(error).splitlines()[0]
+            if "read-only" in message:
+                raise KragrecError(f"refused: the query writes, and the store is read-only ({message})") from None
+            raise KragrecError(f"{name}: {message}") from None
+        columns = result.get_column_names()
+        return columns, result.get_all()
+
+
+@contextmanager
+def staged_embedded_store(folder: Path, fresh: bool) -> Iterator[EmbeddedGraphStore]:
+    """Load into a staging copy and swap it in on success, so readers never see a half-written store.
+
+    An interrupted load leaves the staging copy behind and the next load resumes into it;
+    any other failure removes it. With `fresh`, the staging copy starts empty.
+    """
+    folder = Path(folder)
+    staging = folder.with_name(f"{folder.name}.staging")
+    if fresh:
+        shutil.rmtree(staging, ignore_errors=True)
+    if not staging.exists() and folder.exists() and not fresh:
+        shutil.copytree(folder, staging)
+    store = EmbeddedGraphStore(staging)
+    try:
+        yield store
+    except KeyboardInterrupt:
+        store.close()
+        raise
+    except BaseException:
+        store.close()
+        shutil.rmtree(staging, ignore_errors=True)
+        raise
+    store.close()
+    swap_dirs(staging, folder)

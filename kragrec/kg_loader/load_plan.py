@@ -1,0 +1,107 @@
+"""What a load writes: the rows of every phase, and the counts the store must hold afterwards."""
+
+from __future__ import annotations
+
+from collections import Counter
+from dataclasses import dataclass
+from typing import Any
+
+from kragrec.data.dataset import Dataset, natural_key
+from kragrec.data.splits import leave_one_out, split_of_ratings
+from kragrec.kg_loader.entity_text import entity_texts
+
+
+@dataclass(frozen=True)
+class Phase:
+    """One batched write: the named Cypher query, its rows, and the label or type it fills."""
+
+    name: str
+    query: str
+    rows: list[dict[str, Any]]
+    counts_as: str
+
+
+@dataclass(frozen=True)
+class LoadPlan:
+    """Every phase of a load, in order, and the expected node and relationship counts."""
+
+    phases: list[Phase]
+    expected_nodes: dict[str, int]
+    expected_relationships: dict[str, int]
+
+
+def popularity(dataset: Dataset, splits_by_rating: dict[tuple[str, str], str]) -> dict[str, tuple[int, float]]:
+    """Per item: train-split rating count, and its mid-rank percentile among all items (0 = least popular)."""
+    counts = Counter(item for (_, item), split in splits_by_rating.items() if split == "train")
+    values = [counts.get(item, 0) for item in dataset.items]
+    by_count = Counter(values)
+    below, percentile = 0, {}
+    for count in sorted(by_count):
+        percentile[count] = (below + 0.5 * by_count[count]) / len(values)
+        below += by_count[count]
+    return {item: (counts.get(item, 0), percentile[counts.get(item, 0)]) for item in dataset.items}
+
+
+def build_load_plan(dataset: Dataset, min_rating: float) -> LoadPlan:
+    """Turn a validated dataset into the rows of each load phase."""
+    splits_by_rating = split_of_ratings(dataset, leave_one_out(dataset, min_rating))
+    pop = popularity(dataset, splits_by_rating)
+    items = sorted(dataset.items.values(), key=lambda i: natural_key(i.id))
+    texts = entity_texts(dataset)
+    genres = sorted({g for item in items for g in item.genres})
+    phases = [
+        Phase(
+            "users",
+            "merge_users",
+            [
+                {"id": u.id, "age": u.age, "gender": u.gender, "occupation": u.occupation}
+                for u in sorted(dataset.users.values(), key=lambda u: natural_key(u.id))
+            ],
+            "User",
+        ),
+        Phase(
+            "items",
+            "merge_items",
+            [
+                {"id": i.id, "title": i.title, "year": i.year, "popularity": pop[i.id][0], "pop_pct": pop[i.id][1]}
+                for i in items
+            ],
+            "Item",
+        ),
+        Phase("genres", "merge_genres", [{"name": g} for g in genres], "Genre"),
+        Phase("entities", "merge_entities", [{"id": e, "text": texts[e]} for e in sorted(texts)], "Entity"),
+        Phase(
+            "ratings",
+            "merge_rated",
+            [
+                {
+                    "user": r.user,
+                    "item": r.item,
+                    "rating": r.rating,
+                    "ts": r.timestamp,
+                    "split": splits_by_rating[(r.user, r.item)],
+                }
+                for r in dataset.interactions
+            ],
+            "RATED",
+        ),
+        Phase(
+            "item genres", "merge_has_genre", [{"item": i.id, "genre": g} for i in items for g in i.genres], "HAS_GENRE"
+        ),
+        Phase(
+            "item links",
+            "merge_links_to",
+            [{"item": item, "entity": entity} for item, entity in dataset.links.items()],
+            "LINKS_TO",
+        ),
+        Phase(
+            "kg triples",
+            "merge_rel",
+            [{"head": t.head, "type": t.relation, "tail": t.tail} for t in dataset.triples],
+            "REL",
+        ),
+    ]
+    node_labels = ("User", "Item", "Genre", "Entity")
+    expected_nodes = {p.counts_as: len(p.rows) for p in phases if p.counts_as in node_labels}
+    expected_rels = {p.counts_as: len(p.rows) for p in phases if p.counts_as not in node_labels}
+    return LoadPlan(phases, expected_nodes, expected_rels)

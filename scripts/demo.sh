@@ -1,0 +1,12 @@
+#!/usr/bin/env bash
+# The main job end to end on the embedded defaults: fetch ML-100K + KG offline, prepare splits and
+# candidates, load the graph store (verified by read-back), and show what is in it.
+set -euo pipefail
+kragrec data fetch ml-100k
+kragrec data prepare
+kragrec load-kg
+kragrec kg stats
+kragrec kg query --param 'title="Toy Story"' \
+  'MATCH (i:Item {title: $title})-[:LINKS_TO]->(:Entity)-[:REL]->(p:Entity)<-[:REL]-(:Entity)<-[:LINKS_TO]-(j:Item)
+   WHERE j.id <> i.id
+   RETURN j.title AS film, count(DISTINCT p) AS shared_kg_entities ORDER BY shared_kg_entities DESC, film LIMIT 5'

@@ -1,0 +1,52 @@
+"""Shared fixtures: tiny RecBole datasets, settings on a temporary data dir, both graph backends."""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+import pytest
+
+from kragrec.config import Secret, Settings
+from kragrec.data.registry import register
+
+FIXTURES = Path(__file__).parent / "fixtures"
+TINY = FIXTURES / "tiny"
+BROKEN = FIXTURES / "broken"
+NEO4J_URI = os.environ.get("KRAGREC_NEO4J_URI")
+
+
+def make_settings(data_dir: Path, backend: str = "embedded", **overrides) -> Settings:
+    """Settings built directly, so a developer's KRAGREC_* variables never leak into a test."""
+    if backend == "neo4j":
+        password = os.environ.get("KRAGREC_NEO4J_PASSWORD")
+        overrides = {
+            "neo4j_uri": NEO4J_URI,
+            "neo4j_user": os.environ.get("KRAGREC_NEO4J_USER", "neo4j"),
+            "neo4j_password": Secret(password) if password else None,
+            "neo4j_database": os.environ.get("KRAGREC_NEO4J_DATABASE", "neo4j"),
+            **overrides,
+        }
+    return Settings(data_dir=data_dir, backend=backend, **overrides)
+
+
+@pytest.fixture(params=["embedded", pytest.param("neo4j", marks=pytest.mark.neo4j)])
+def backend(request) -> str:
+    """Every graph-store test runs on the embedded store, and on Neo4j when KRAGREC_NEO4J_URI is set."""
+    if request.param == "neo4j" and not NEO4J_URI:
+        pytest.skip("KRAGREC_NEO4J_URI is not set: no Neo4j server to test against (the tests wipe its database)")
+    return request.param
+
+
+@pytest.fixture
+def tiny_settings(tmp_path: Path, backend: str) -> Settings:
+    """Settings for the registered tiny dataset on the parametrised backend, starting from an empty store."""
+    settings = make_settings(tmp_path / "data", backend, dataset="tiny", candidates=20, batch_size=7)
+    register(settings, TINY, "tiny", origin="fixture")
+    if backend == "neo4j":
+        from kragrec.kg_loader.backends import open_graph_store
+
+        store = open_graph_store(settings)
+        store.clear()
+        store.close()
+    return settings

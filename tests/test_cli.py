@@ -1,0 +1,117 @@
+"""The command line: verbs, exit codes, one-line errors, nothing half-written."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+
+import pytest
+from typer.testing import CliRunner
+
+from kragrec import __version__
+from kragrec.cli import PLANNED_VERBS, app
+
+from conftest import BROKEN, TINY
+from test_atomic_reader import BROKEN_CASES
+
+runner = CliRunner()
+VERBS = ("data", "load-kg", "kg", "index", "retrieve", "train", "eval", "recommend")
+
+
+@pytest.fixture
+def clean_env(monkeypatch, tmp_path):
+    for name in ("KRAGREC_DATA_DIR", "KRAGREC_BACKEND", "KRAGREC_DATASET", "KRAGREC_CONFIG"):
+        monkeypatch.delenv(name, raising=False)
+    monkeypatch.chdir(tmp_path)
+    return tmp_path
+
+
+def invoke(*args: str):
+    return runner.invoke(app, list(args))
+
+
+def test_help_lists_every_planned_verb(clean_env):
+    result = invoke("--help")
+    assert result.exit_code == 0
+    for verb in VERBS:
+        assert verb in result.output
+
+
+def test_console_script_prints_version():
+    result = subprocess.run([sys.executable, "-m", "kragrec", "--version"], capture_output=True, text=True, check=False)
+    assert (result.returncode, result.stdout.strip()) == (0, f"kragrec {__version__}")
+
+
+@pytest.mark.parametrize("verb", sorted(PLANNED_VERBS))
+def test_unbuilt_verbs_say_so_and_exit_2(clean_env, verb):
+    result = invoke(verb, "--gpus", "2")
+    assert result.exit_code == 2
+    assert "not built yet" in result.stderr
+    assert result.stdout == ""
+
+
+@pytest.mark.parametrize("case", sorted(BROKEN_CASES))
+def test_broken_dataset_gives_one_line_error_and_registers_nothing(clean_env, case):
+    file_name, line, field, _ = BROKEN_CASES[case]
+    result = invoke("data", "fetch", "--from", str(BROKEN / case), "tiny", "--data-dir", "d")
+    assert result.exit_code == 1
+    lines = result.stderr.strip().splitlines()
+    assert len(lines) == 1
+    assert f"{file_name}:{line}: field '{field}'" in lines[0]
+    assert not (clean_env / "d" / "datasets" / "tiny").exists()
+
+
+def test_bad_reregistration_keeps_the_registered_data_and_the_loaded_store(clean_env):
+    assert invoke("data", "fetch", "--from", str(TINY), "tiny", "--data-dir", "d").exit_code == 0
+    loaded = invoke("load-kg", "--dataset", "tiny", "--data-dir", "d")
+    assert loaded.exit_code == 0, loaded.output
+    registered = sorted((clean_env / "d" / "datasets" / "tiny").iterdir())
+    before = {p.name: p.read_bytes() for p in registered}
+    assert invoke("data", "fetch", "--from", str(BROKEN / "wrong_type"), "tiny", "--data-dir", "d").exit_code == 1
+    assert {p.name: p.read_bytes() for p in registered} == before
+    stats = invoke("kg", "stats", "--dataset", "tiny", "--data-dir", "d")
+    assert "6 users, 30 items, 38 ratings, 101 KG triples, 20 item links" in stats.stdout
+
+
+def test_full_cli_flow_on_tiny(clean_env):
+    assert invoke("data", "fetch", "--from", str(TINY), "tiny", "--data-dir", "d").exit_code == 0
+    prepared = invoke("data", "prepare", "--dataset", "tiny", "--candidates", "10", "--data-dir", "d")
+    assert prepared.exit_code == 0
+    assert "valid 6, test 6" in prepared.stdout
+    first = invoke("load-kg", "--dataset", "tiny", "--data-dir", "d")
+    assert "loaded: 6 users, 30 items, 38 ratings, 101 KG triples, 20 item links" in first.stdout
+    assert "exact duplicate KG triples dropped: 1" in first.stdout
+    second = invoke("load-kg", "--dataset", "tiny", "--data-dir", "d")
+    assert "nothing written" in second.stdout
+    assert "loaded: 6 users, 30 items, 38 ratings, 101 KG triples, 20 item links" in second.stdout
+    query = invoke(
+        "kg",
+        "query",
+        "MATCH (i:Item {id: $id}) RETURN i.title AS title",
+        "-p",
+        "id=3",
+        "--json",
+        "--dataset",
+        "tiny",
+        "--data-dir",
+        "d",
+    )
+    assert query.stdout.strip() == '{"title": "Film 3"}'
+    refused = invoke("kg", "query", "MATCH (u:User) DETACH DELETE u", "--dataset", "tiny", "--data-dir", "d")
+    assert refused.exit_code == 1
+    assert refused.stderr.startswith("error: refused")
+
+
+def test_unregistered_dataset_explains_how_to_fetch_it(clean_env):
+    result = invoke("data", "prepare", "--dataset", "nope", "--data-dir", "d")
+    assert result.exit_code == 1
+    assert "run 'kragrec data fetch nope'" in result.stderr
+
+
+def test_load_without_a_store_server_fails_cleanly(clean_env):
+    assert invoke("data", "fetch", "--from", str(TINY), "tiny", "--data-dir", "d").exit_code == 0
+    result = invoke(
+        "load-kg", "--dataset", "tiny", "--data-dir", "d", "--backend", "neo4j", "--neo4j-uri", "bolt://127.0.0.1:1"
+    )
+    assert result.exit_code == 1
+    assert result.stderr.strip() == "error: cannot reach the Neo4j server set by neo4j_uri (ServiceUnavailable)"
