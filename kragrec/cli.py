@@ -27,8 +27,6 @@ DataDir = Annotated[
 DatasetOpt = Annotated[str | None, typer.Option("--dataset", help="Dataset name [default ml-100k].")]
 Backend = Annotated[str | None, typer.Option("--backend", help="Graph store: embedded (default) or neo4j.")]
 Neo4jUri = Annotated[str | None, typer.Option("--neo4j-uri", help="bolt:// or neo4j:// URI [env KRAGREC_NEO4J_URI].")]
-Neo4jUser = Annotated[str | None, typer.Option("--neo4j-user", help="Neo4j user; the password comes from env only.")]
-Neo4jDatabase = Annotated[str | None, typer.Option("--neo4j-database", help="Neo4j database [default neo4j].")]
 MinRating = Annotated[float | None, typer.Option("--min-rating", help="Ratings below this are left out of splits.")]
 
 
@@ -116,8 +114,6 @@ def load_kg_command(
     dataset: DatasetOpt = None,
     backend: Backend = None,
     neo4j_uri: Neo4jUri = None,
-    neo4j_user: Neo4jUser = None,
-    neo4j_database: Neo4jDatabase = None,
     batch_size: Annotated[
         int | None, typer.Option("--batch-size", help="Rows per UNWIND batch [default 5000].")
     ] = None,
@@ -135,8 +131,6 @@ def load_kg_command(
         dataset=dataset,
         backend=backend,
         neo4j_uri=neo4j_uri,
-        neo4j_user=neo4j_user,
-        neo4j_database=neo4j_database,
         batch_size=batch_size,
         min_rating=min_rating,
     )
@@ -149,22 +143,13 @@ def kg_stats(
     dataset: DatasetOpt = None,
     backend: Backend = None,
     neo4j_uri: Neo4jUri = None,
-    neo4j_user: Neo4jUser = None,
-    neo4j_database: Neo4jDatabase = None,
     data_dir: DataDir = None,
 ) -> None:
     """Print node counts per label and relationship counts per type."""
     from kragrec.kg_loader.browse import store_counts
     from kragrec.render import show_counts
 
-    settings = _settings(
-        data_dir=data_dir,
-        dataset=dataset,
-        backend=backend,
-        neo4j_uri=neo4j_uri,
-        neo4j_user=neo4j_user,
-        neo4j_database=neo4j_database,
-    )
+    settings = _settings(data_dir=data_dir, dataset=dataset, backend=backend, neo4j_uri=neo4j_uri)
     show_counts(store_counts(settings))
 
 
@@ -177,22 +162,13 @@ def kg_query(
     dataset: DatasetOpt = None,
     backend: Backend = None,
     neo4j_uri: Neo4jUri = None,
-    neo4j_user: Neo4jUser = None,
-    neo4j_database: Neo4jDatabase = None,
     data_dir: DataDir = None,
 ) -> None:
     """Run a parameterised read-only query for browsing; queries that write are refused."""
     from kragrec.kg_loader.browse import parse_params, read_only_query
     from kragrec.render import show_rows
 
-    settings = _settings(
-        data_dir=data_dir,
-        dataset=dataset,
-        backend=backend,
-        neo4j_uri=neo4j_uri,
-        neo4j_user=neo4j_user,
-        neo4j_database=neo4j_database,
-    )
+    settings = _settings(data_dir=data_dir, dataset=dataset, backend=backend, neo4j_uri=neo4j_uri)
     columns, rows = read_only_query(settings, cypher, parse_params(param or []))
     show_rows(columns, rows, as_json)
 
