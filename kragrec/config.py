@@ -14,6 +14,9 @@ from kragrec.errors import SettingsError
 ENV_PREFIX = "KRAGREC_"
 CONFIG_FILE_NAME = "kragrec.toml"
 BACKENDS = ("embedded", "neo4j")
+INDEXERS = ("hop-field", "official")
+POLICIES = ("paper", "relative", "official")
+MAX_HOPS = 4
 
 
 class Secret(str):
@@ -38,6 +41,7 @@ class Settings:
     """Every setting kragrec reads; one object passed down from the CLI."""
 
     data_dir: Path = Path(".kragrec")
+    cache_dir: Path = Path.home() / ".cache" / "kragrec"
     dataset: str = "ml-100k"
     backend: str = "embedded"
     neo4j_uri: str | None = None
@@ -51,6 +55,15 @@ class Settings:
     history: int = 10
     candidates: int = 20
     min_rating: float = 0.0
+    encoder: str = "all-MiniLM-L6-v2"
+    indexer: str = "hop-field"
+    hops: int = 2
+    hub_cap: int = 200
+    policy: str = "paper"
+    pop_threshold: float = 0.5
+    top_k: int = 3
+    top_n: int = 5
+    fanout: int = 10
 
     def __post_init__(self) -> None:
         if self.backend not in BACKENDS:
@@ -60,19 +73,21 @@ class Settings:
                 "setting 'neo4j_uri': the neo4j backend needs a URI "
                 "(--neo4j-uri, KRAGREC_NEO4J_URI or neo4j_uri in kragrec.toml)"
             )
-        for name in ("batch_size", "history", "candidates"):
+        for name, allowed in (("indexer", INDEXERS), ("policy", POLICIES)):
+            if getattr(self, name) not in allowed:
+                raise SettingsError(f"setting '{name}': {getattr(self, name)!r} is not one of {', '.join(allowed)}")
+        if not 0.0 <= self.pop_threshold <= 1.0:
+            raise SettingsError(f"setting 'pop_threshold': must lie in [0, 1], got {self.pop_threshold}")
+        for name in ("batch_size", "history", "candidates", "hops", "hub_cap", "top_k", "top_n", "fanout"):
             if getattr(self, name) < 1:
                 raise SettingsError(f"setting '{name}': must be at least 1, got {getattr(self, name)}")
+        if self.hops > MAX_HOPS:
+            raise SettingsError(f"setting 'hops': at most {MAX_HOPS}, got {self.hops}")
 
     @property
     def datasets_dir(self) -> Path:
         """Registered datasets, one folder each."""
         return self.data_dir / "datasets"
-
-    @property
-    def cache_dir(self) -> Path:
-        """Downloaded packages the data and models are unpacked from."""
-        return self.data_dir / "cache"
 
     @property
     def graph_dir(self) -> Path:

@@ -8,7 +8,7 @@ from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, T
 stderr_console = Console(stderr=True)
 
 
-def progress_bar() -> Progress:
+def progress_bar(disable: bool = False) -> Progress:
     """A rich progress display with counts, rate-derived ETA and elapsed time."""
     return Progress(
         TextColumn("[bold]{task.description:<12}"),
@@ -17,4 +17,5 @@ def progress_bar() -> Progress:
         TimeElapsedColumn(),
         TimeRemainingColumn(),
         console=stderr_console,
+        disable=disable,
     )

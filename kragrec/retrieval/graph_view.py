@@ -1,0 +1,97 @@
+"""The knowledge graph as read from the graph store with Cypher: entities, items and typed edges as arrays."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+
+from kragrec.errors import KragrecError
+from kragrec.kg_loader.store import GraphStore
+
+
+@dataclass(frozen=True)
+class ItemRecord:
+    """An item as the retriever needs it: text to query with, popularity, linked entity."""
+
+    id: str
+    text: str
+    popularity: int
+    pop_pct: float
+    entity_id: str | None
+
+
+@dataclass(frozen=True)
+class KnowledgeGraph:
+    """Entities in a fixed order (row i of every vector matrix), and REL edges as index arrays."""
+
+    fingerprint: str
+    entity_ids: list[str]
+    entity_texts: list[str]
+    entity_item: list[str | None]
+    entity_pop_pct: list[float | None]
+    relations: list[str]
+    heads: np.ndarray
+    tails: np.ndarray
+    edge_relations: np.ndarray
+    items: dict[str, ItemRecord]
+
+    @property
+    def degrees(self) -> np.ndarray:
+        """Undirected REL degree of every entity."""
+        counts = np.bincount(self.heads, minlength=len(self.entity_ids))
+        return counts + np.bincount(self.tails, minlength=len(self.entity_ids))
+
+
+def relation_text(relation: str) -> str:
+    """'film.film.directed_by' -> 'film film directed by': the text a relation is embedded from."""
+    return relation.replace(".", " ").replace("_", " ").strip()
+
+
+def item_text(title: str, year: int | None) -> str:
+    """The query text of an item: its title with the year, as entity texts are written."""
+    return f"{title} ({year})" if year is not None else title
+
+
+def graph_fingerprint(store: GraphStore) -> str:
+    """The load fingerprint of the store's dataset; an index built from another load is stale."""
+    rows = [r for r in store.run("get_dataset") if r["complete"]]
+    if not rows:
+        raise KragrecError("the graph store holds no complete load: run 'kragrec load-kg' first")
+    return str(rows[0]["fingerprint"])
+
+
+def read_knowledge_graph(store: GraphStore) -> KnowledgeGraph:
+    """Read entities, items and REL edges from the store (never from the raw files)."""
+    fingerprint = graph_fingerprint(store)
+    ids: list[str] = []
+    texts: list[str] = []
+    linked: list[str | None] = []
+    pop: list[float | None] = []
+    for row in store.run("read_entities"):
+        if ids and ids[-1] == row["id"]:
+            continue  # an entity linked by several items keeps its first item
+        ids.append(row["id"])
+        texts.append(row["text"] or row["id"])
+        linked.append(row["item_id"])
+        pop.append(row["pop_pct"])
+    index = {entity: n for n, entity in enumerate(ids)}
+    edges = store.run("read_kg_edges")
+    relations = sorted({e["type"] for e in edges})
+    relation_index = {r: n for n, r in enumerate(relations)}
+    items = {
+        r["id"]: ItemRecord(r["id"], item_text(r["title"], r["year"]), r["popularity"], r["pop_pct"], r["entity_id"])
+        for r in store.run("read_items")
+    }
+    return KnowledgeGraph(
+        fingerprint=fingerprint,
+        entity_ids=ids,
+        entity_texts=texts,
+        entity_item=linked,
+        entity_pop_pct=pop,
+        relations=relations,
+        heads=np.array([index[e["head"]] for e in edges], dtype=np.int64),
+        tails=np.array([index[e["tail"]] for e in edges], dtype=np.int64),
+        edge_relations=np.array([relation_index[e["type"]] for e in edges], dtype=np.int64),
+        items=items,
+    )

@@ -1,0 +1,197 @@
+"""`kragrec index`: text vectors → hop-field layers → Qdrant, resumable, idempotent and stale-aware."""
+
+from __future__ import annotations
+
+import json
+import re
+import time
+from dataclasses import asdict, dataclass
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from kragrec.config import Settings
+from kragrec.errors import KragrecError
+from kragrec.files import write_json
+from kragrec.kg_loader.backends import open_graph_store
+from kragrec.retrieval.encoder import load_text_encoder
+from kragrec.retrieval.graph_view import KnowledgeGraph, graph_fingerprint, read_knowledge_graph, relation_text
+from kragrec.retrieval.hop_field import hop_field_layers, official_layers
+from kragrec.retrieval.vector_store import VectorStore
+
+UPSERT_BATCH = 1024
+VECTORS_FILE = "vectors.npz"
+META_FILE = "meta.json"
+
+
+@dataclass(frozen=True)
+class IndexSpec:
+    """Everything that determines an index's contents; a stored index with another spec is stale."""
+
+    dataset: str
+    encoder: str
+    indexer: str
+    hops: int
+    hub_cap: int
+    graph_fingerprint: str
+
+    @property
+    def layers(self) -> int:
+        """Number of stored layers: hop0..hopL, or hop0 and hop1 for the released code's indexer."""
+        return 2 if self.indexer == "official" else self.hops + 1
+
+    @property
+    def vector_names(self) -> list[str]:
+        """Named vectors of each point."""
+        return [f"hop{layer}" for layer in range(self.layers)]
+
+    @property
+    def collection(self) -> str:
+        """Qdrant collection: one per dataset, encoder, indexer and depth."""
+        encoder = re.sub(r"[^A-Za-z0-9]+", "-", Path(self.encoder).name or self.encoder).strip("-").lower()
+        depth = "" if self.indexer == "official" else f"-l{self.hops}"
+        return f"{self.dataset}.{encoder}.{self.indexer}{depth}"
+
+
+@dataclass
+class IndexReport:
+    """What `kragrec index` did."""
+
+    spec: IndexSpec
+    points: int
+    dim: int
+    up_to_date: bool
+    seconds: dict[str, float]
+
+
+def index_dir(settings: Settings, spec: IndexSpec) -> Path:
+    """Local files of an index: vectors (for sub-graph features and re-ranking) and metadata."""
+    return settings.data_dir / "index" / spec.collection
+
+
+def current_spec(settings: Settings) -> IndexSpec:
+    """The spec the settings ask for, against the graph store's current load."""
+    store = open_graph_store(settings, read_only=True)
+    try:
+        fingerprint = graph_fingerprint(store)
+    finally:
+        store.close()
+    return IndexSpec(settings.dataset, settings.encoder, settings.indexer, settings.hops, settings.hub_cap, fingerprint)
+
+
+def _read_local_meta(folder: Path) -> dict[str, Any] | None:
+    path = folder / META_FILE
+    return json.loads(path.read_text()) if path.is_file() else None
+
+
+def _is_complete(meta: dict[str, Any] | None, spec: IndexSpec) -> bool:
+    return bool(meta and meta.get("spec") == asdict(spec) and meta.get("complete"))
+
+
+def compute_layers(graph: KnowledgeGraph, spec: IndexSpec, settings: Settings) -> dict[str, np.ndarray]:
+    """Encode entity and relation texts, then build every hop layer; returns named unit-vector matrices."""
+    encoder = load_text_encoder(spec.encoder, settings.cache_dir)
+    texts = encoder.encode(graph.entity_texts, batch_size=128, show_progress=True)
+    relations = encoder.encode([relation_text(r) for r in graph.relations])
+    if spec.indexer == "official":
+        layers = official_layers(graph, texts, seed=settings.seed)
+    else:
+        layers = hop_field_layers(graph, texts, relations, spec.hops, spec.hub_cap, seed=settings.seed)
+    named = {f"hop{n}": layer for n, layer in enumerate(layers)}
+    named["relations"] = relations
+    return named
+
+
+def _load_or_compute_vectors(graph: KnowledgeGraph, spec: IndexSpec, settings: Settings, folder: Path) -> dict[str, np.ndarray]:
+    meta = _read_local_meta(folder)
+    path = folder / VECTORS_FILE
+    if meta and meta.get("spec") == asdict(spec) and path.is_file():
+        with np.load(path) as stored:
+            return {name: stored[name] for name in stored.files}
+    vectors = compute_layers(graph, spec, settings)
+    folder.mkdir(parents=True, exist_ok=True)
+    partial = folder / f".{VECTORS_FILE}.partial.npz"
+    np.savez(partial, **vectors)
+    partial.replace(path)
+    write_json(folder / META_FILE, {"spec": asdict(spec), "complete": False, "dim": int(vectors["hop0"].shape[1])})
+    return vectors
+
+
+def _payloads(graph: KnowledgeGraph) -> list[dict[str, Any]]:
+    payloads = []
+    for entity, item, pop, degree in zip(
+        graph.entity_ids, graph.entity_item, graph.entity_pop_pct, graph.degrees.tolist(), strict=True
+    ):
+        payload: dict[str, Any] = {"entity_id": entity, "kind": "item" if item else "entity", "degree": degree}
+        if item is not None:
+            payload.update(item_id=item, pop_pct=pop)
+        payloads.append(payload)
+    return payloads
+
+
+def build_index(settings: Settings, force: bool = False) -> IndexReport:
+    """Build (or resume, or confirm) the index the settings describe."""
+    started = time.perf_counter()
+    spec = current_spec(settings)
+    folder = index_dir(settings, spec)
+    local_meta = _read_local_meta(folder)
+    if not force and _is_complete(local_meta, spec) and (folder / VECTORS_FILE).is_file():
+        if not settings.qdrant_url or _server_is_complete(settings, spec, local_meta):
+            assert local_meta is not None
+            return IndexReport(spec, local_meta["points"], local_meta["dim"], True, {"check": time.perf_counter() - started})
+    if force and (folder / META_FILE).is_file():
+        (folder / META_FILE).unlink()
+    seconds: dict[str, float] = {}
+    store = open_graph_store(settings, read_only=True)
+    try:
+        graph = read_knowledge_graph(store)
+    finally:
+        store.close()
+    seconds["read graph"] = time.perf_counter() - started
+    vectors = _load_or_compute_vectors(graph, spec, settings, folder)
+    seconds["vectors"] = time.perf_counter() - started - sum(seconds.values())
+    dim = int(vectors["hop0"].shape[1])
+    points = len(graph.entity_ids)
+    store_started = time.perf_counter()
+    vector_store = VectorStore(settings)
+    try:
+        _upsert_resumably(vector_store, spec, vectors, _payloads(graph), dim)
+        found = vector_store.count(spec.collection)
+        if found != points:
+            raise KragrecError(f"collection {spec.collection!r} holds {found} points, expected {points}")
+        meta = {"spec": asdict(spec), "complete": True, "dim": dim, "points": points, "upserted": points}
+        vector_store.write_meta(spec.collection, meta)
+    finally:
+        vector_store.close()
+    seconds["qdrant"] = time.perf_counter() - store_started
+    write_json(folder / META_FILE, meta)
+    return IndexReport(spec, points, dim, False, seconds)
+
+
+def _server_is_complete(settings: Settings, spec: IndexSpec, local_meta: dict[str, Any] | None) -> bool:
+    vector_store = VectorStore(settings)
+    try:
+        meta = vector_store.read_meta(spec.collection)
+        return _is_complete(meta, spec) and vector_store.count(spec.collection) == (local_meta or {}).get("points")
+    finally:
+        vector_store.close()
+
+
+def _upsert_resumably(
+    vector_store: VectorStore, spec: IndexSpec, vectors: dict[str, np.ndarray], payloads: list[dict[str, Any]], dim: int
+) -> None:
+    """Continue an interrupted upsert where its metadata says it stopped; otherwise start a fresh collection."""
+    meta = vector_store.read_meta(spec.collection)
+    resumable = meta is not None and meta.get("spec") == asdict(spec) and vector_store.has_collection(spec.collection)
+    start = int(meta["upserted"]) if resumable and meta else 0
+    if not resumable:
+        vector_store.create_collection(spec.collection, spec.vector_names, dim)
+    base = {"spec": asdict(spec), "complete": False, "dim": dim, "points": len(payloads)}
+    vector_store.write_meta(spec.collection, {**base, "upserted": start})
+
+    def record(done: int) -> None:
+        vector_store.write_meta(spec.collection, {**base, "upserted": done})
+
+    layers = {name: vectors[name] for name in spec.vector_names}
+    vector_store.upsert(spec.collection, layers, payloads, UPSERT_BATCH, start=start, on_batch=record)
