@@ -25,3 +25,4 @@ test: lint
 
 bench: $(VENV)/.installed
 	$(PY) bench/load_kg.py
+	$(PY) bench/retrieval.py

@@ -27,6 +27,12 @@ DataDir = Annotated[
 DatasetOpt = Annotated[str | None, typer.Option("--dataset", help="Dataset name [default ml-100k].")]
 Backend = Annotated[str | None, typer.Option("--backend", help="Graph store: embedded (default) or neo4j.")]
 Neo4jUri = Annotated[str | None, typer.Option("--neo4j-uri", help="bolt:// or neo4j:// URI [env KRAGREC_NEO4J_URI].")]
+Encoder = Annotated[str | None, typer.Option("--encoder", help="Sentence encoder name or path [all-MiniLM-L6-v2].")]
+Indexer = Annotated[
+    str | None, typer.Option("--indexer", help="hop-field (paper, default) or official (released code).")
+]
+Hops = Annotated[int | None, typer.Option("--hops", help="Hop layers L of the index [2].")]
+QdrantUrl = Annotated[str | None, typer.Option("--qdrant-url", help="Qdrant server URL [default: local mode].")]
 MinRating = Annotated[float | None, typer.Option("--min-rating", help="Ratings below this are left out of splits.")]
 
 
@@ -173,9 +179,99 @@ def kg_query(
     show_rows(columns, rows, as_json)
 
 
+@app.command("index")
+@reports_errors
+def index_command(
+    encoder: Encoder = None,
+    indexer: Indexer = None,
+    hops: Hops = None,
+    hub_cap: Annotated[
+        int | None, typer.Option("--hub-cap", help="Neighbours averaged per entity at most [200].")
+    ] = None,
+    force: Annotated[bool, typer.Option("--force", help="Rebuild even if the index is up to date.")] = False,
+    dataset: DatasetOpt = None,
+    backend: Backend = None,
+    neo4j_uri: Neo4jUri = None,
+    qdrant_url: QdrantUrl = None,
+    data_dir: DataDir = None,
+) -> None:
+    """Embed every KG entity, build its hop layers and store them in Qdrant (resumable, skips when up to date)."""
+    from kragrec.render import show_index_report
+    from kragrec.retrieval.index_builder import build_index
+
+    settings = _settings(
+        data_dir=data_dir,
+        dataset=dataset,
+        backend=backend,
+        neo4j_uri=neo4j_uri,
+        qdrant_url=qdrant_url,
+        encoder=encoder,
+        indexer=indexer,
+        hops=hops,
+        hub_cap=hub_cap,
+    )
+    show_index_report(build_index(settings, force=force))
+
+
+@app.command("retrieve")
+@reports_errors
+def retrieve_command(
+    user: Annotated[str, typer.Option("--user", help="User id.")],
+    split: Annotated[str, typer.Option("--split", help="Prepared sample to use: test or valid.")] = "test",
+    as_json: Annotated[bool, typer.Option("--json", help="Print the evidence as JSON.")] = False,
+    html: Annotated[Path | None, typer.Option("--html", help="Also write an interactive view to this file.")] = None,
+    policy: Annotated[str | None, typer.Option("--policy", help="paper (default), relative or official.")] = None,
+    pop_threshold: Annotated[
+        float | None, typer.Option("--pop-threshold", help="Popularity threshold p [0.5].")
+    ] = None,
+    top_k: Annotated[int | None, typer.Option("--top-k", help="Sub-graphs per augmented item [3].")] = None,
+    top_n: Annotated[int | None, typer.Option("--top-n", help="Sub-graphs kept after re-ranking [5].")] = None,
+    fanout: Annotated[int | None, typer.Option("--fanout", help="Neighbours per node per hop [10].")] = None,
+    encoder: Encoder = None,
+    indexer: Indexer = None,
+    hops: Hops = None,
+    dataset: DatasetOpt = None,
+    backend: Backend = None,
+    neo4j_uri: Neo4jUri = None,
+    qdrant_url: QdrantUrl = None,
+    data_dir: DataDir = None,
+) -> None:
+    """Show which history items were augmented and the KG sub-graphs kept for a user's sample."""
+    import json
+
+    from kragrec.render import show_evidence
+    from kragrec.retrieval.explain import evidence, prepared_sample
+    from kragrec.retrieval.html_view import write_html
+    from kragrec.retrieval.session import open_retriever
+
+    settings = _settings(
+        data_dir=data_dir,
+        dataset=dataset,
+        backend=backend,
+        neo4j_uri=neo4j_uri,
+        qdrant_url=qdrant_url,
+        encoder=encoder,
+        indexer=indexer,
+        hops=hops,
+        policy=policy,
+        pop_threshold=pop_threshold,
+        top_k=top_k,
+        top_n=top_n,
+        fanout=fanout,
+    )
+    sample = prepared_sample(settings, user, split)
+    with open_retriever(settings) as retriever:
+        view = evidence(retriever, sample, retriever.retrieve(sample["history"]))
+    if as_json:
+        typer.echo(json.dumps(view, ensure_ascii=False, indent=2))
+    else:
+        show_evidence(view)
+    if html is not None:
+        write_html(view, html)
+        typer.echo(f"wrote {html}", err=True)
+
+
 PLANNED_VERBS = {
-    "index": ("Build the hop-field sub-graph index in Qdrant.", 3),
-    "retrieve": ("Show the KG evidence retrieved for a user.", 3),
     "train": ("Train the graph-augmented LLM recommender.", 4),
     "eval": ("Evaluate a run or a baseline on the prepared candidate lists.", 5),
     "recommend": ("Rank candidates for a user and explain them.", 5),

@@ -8,10 +8,12 @@ from typing import Any
 
 from rich.console import Console
 from rich.table import Table
+from rich.tree import Tree
 
 from kragrec.data.dataset import Dataset
 from kragrec.data.prepare import PreparedSummary
 from kragrec.kg_loader.loader import GraphCounts, LoadReport
+from kragrec.retrieval.index_builder import IndexReport
 
 stdout_console = Console(highlight=False, soft_wrap=True)
 
@@ -103,3 +105,38 @@ def show_rows(columns: Sequence[str], rows: Sequence[Sequence[Any]], as_json: bo
         table.add_row(*(str(value) for value in row))
     stdout_console.print(table)
     stdout_console.print(f"{len(rows)} row(s)")
+
+
+def show_index_report(report: IndexReport) -> None:
+    """Print what `kragrec index` built or confirmed."""
+    spec = report.spec
+    state = "up to date, nothing rebuilt" if report.up_to_date else "built"
+    stdout_console.print(
+        f"index {spec.collection!r} {state}: {report.points:,} entities x {len(spec.vector_names)} layers "
+        f"({', '.join(spec.vector_names)}), {report.dim}-d, encoder {spec.encoder}, graph {spec.graph_fingerprint}"
+    )
+    stdout_console.print("timings: " + ", ".join(f"{name} {seconds:.1f} s" for name, seconds in report.seconds.items()))
+
+
+def show_evidence(view: dict[str, Any]) -> None:
+    """Print a user's history and the retrieved sub-graphs as a tree."""
+    tree = Tree(f"user {view['user']} (target item {view['target']})")
+    history = tree.add("history (★ = less popular, augmented with KG evidence)")
+    for entry in view["history"]:
+        mark = "★" if entry["augmented"] else " "
+        history.add(f"{mark} {entry['title']}  [pop {entry['pop_pct']:.2f}]")
+    kept = tree.add(f"kept sub-graphs ({len(view['subgraphs'])})")
+    for subgraph in view["subgraphs"]:
+        texts = {node["id"]: node["text"] for node in subgraph["nodes"]}
+        branch = kept.add(
+            f"#{subgraph['rank']} hop{subgraph['layer']} {subgraph['entity_text']}  "
+            f"(score {subgraph['score']:.3f}, {len(subgraph['nodes'])} nodes, {len(subgraph['edges'])} edges)"
+        )
+        for edge in subgraph["edges"]:
+            branch.add(f"{_short(texts[edge['head']])} —{edge['relation']}→ {_short(texts[edge['tail']])}")
+    stdout_console.print(tree, soft_wrap=False)
+    stdout_console.print("timings: " + ", ".join(f"{name} {ms:.1f} ms" for name, ms in view["timings_ms"].items()))
+
+
+def _short(text: str, limit: int = 60) -> str:
+    return text if len(text) <= limit else text[: limit - 1] + "…"

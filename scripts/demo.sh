@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # The main job end to end on the embedded defaults: fetch ML-100K + KG offline, prepare splits and
-# candidates, load the graph store (verified by read-back), and show what is in it.
+# candidates, load the graph store (verified by read-back), index the KG in Qdrant (local mode), and
+# show the evidence K-RagRec retrieves for one user.
 set -euo pipefail
 kragrec data fetch ml-100k
 kragrec data prepare
@@ -10,3 +11,5 @@ kragrec kg query --param 'title="Toy Story"' \
   'MATCH (i:Item {title: $title})-[:LINKS_TO]->(:Entity)-[:REL]->(p:Entity)<-[:REL]-(:Entity)<-[:LINKS_TO]-(j:Item)
    WHERE j.id <> i.id
    RETURN j.title AS film, count(DISTINCT p) AS shared_kg_entities ORDER BY shared_kg_entities DESC, film LIMIT 5'
+kragrec index
+kragrec retrieve --user 1 --html .kragrec/user-1-evidence.html

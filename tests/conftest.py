@@ -14,10 +14,15 @@ FIXTURES = Path(__file__).parent / "fixtures"
 TINY = FIXTURES / "tiny"
 BROKEN = FIXTURES / "broken"
 NEO4J_URI = os.environ.get("KRAGREC_NEO4J_URI")
+QDRANT_URL = os.environ.get("KRAGREC_QDRANT_URL")
 
 
 def make_settings(data_dir: Path, backend: str = "embedded", **overrides) -> Settings:
-    """Settings built directly, so a developer's KRAGREC_* variables never leak into a test."""
+    """Settings built directly, so a developer's KRAGREC_* variables never leak into a test.
+
+    Vectors go to the Qdrant server at KRAGREC_QDRANT_URL when it is set (its tiny.* collections are replaced).
+    """
+    overrides.setdefault("qdrant_url", QDRANT_URL)
     if backend == "neo4j":
         password = os.environ.get("KRAGREC_NEO4J_PASSWORD")
         overrides = {

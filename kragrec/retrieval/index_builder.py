@@ -103,7 +103,9 @@ def compute_layers(graph: KnowledgeGraph, spec: IndexSpec, settings: Settings) -
     return named
 
 
-def _load_or_compute_vectors(graph: KnowledgeGraph, spec: IndexSpec, settings: Settings, folder: Path) -> dict[str, np.ndarray]:
+def _load_or_compute_vectors(
+    graph: KnowledgeGraph, spec: IndexSpec, settings: Settings, folder: Path
+) -> dict[str, np.ndarray]:
     meta = _read_local_meta(folder)
     path = folder / VECTORS_FILE
     if meta and meta.get("spec") == asdict(spec) and path.is_file():
@@ -136,10 +138,12 @@ def build_index(settings: Settings, force: bool = False) -> IndexReport:
     spec = current_spec(settings)
     folder = index_dir(settings, spec)
     local_meta = _read_local_meta(folder)
-    if not force and _is_complete(local_meta, spec) and (folder / VECTORS_FILE).is_file():
-        if not settings.qdrant_url or _server_is_complete(settings, spec, local_meta):
-            assert local_meta is not None
-            return IndexReport(spec, local_meta["points"], local_meta["dim"], True, {"check": time.perf_counter() - started})
+    complete = not force and _is_complete(local_meta, spec) and (folder / VECTORS_FILE).is_file()
+    if complete and (not settings.qdrant_url or _server_is_complete(settings, spec, local_meta)):
+        assert local_meta is not None
+        return IndexReport(
+            spec, local_meta["points"], local_meta["dim"], True, {"check": time.perf_counter() - started}
+        )
     if force and (folder / META_FILE).is_file():
         (folder / META_FILE).unlink()
     seconds: dict[str, float] = {}

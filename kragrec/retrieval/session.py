@@ -71,7 +71,9 @@ def save_cache(retriever: Retriever, path: Path, key: dict[str, Any]) -> None:
         {
             "key": key,
             "items": {item: [[c.row, c.layer, c.score] for c in hits] for item, hits in retriever.item_hits.items()},
-            "subgraphs": [[g.seed, g.hops, list(g.nodes), [list(e) for e in g.edges]] for g in retriever.subgraphs.values()],
+            "subgraphs": [
+                [g.seed, g.hops, list(g.nodes), [list(e) for e in g.edges]] for g in retriever.subgraphs.values()
+            ],
         },
     )
 

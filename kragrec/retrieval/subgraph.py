@@ -23,7 +23,13 @@ class SubGraph:
     nodes: tuple[str, ...]
     edges: tuple[Edge, ...]
 
-    def to_data(self, row_of: dict[str, int], node_vectors: np.ndarray, relation_vectors: np.ndarray, relation_index: dict[str, int]) -> Data:
+    def to_data(
+        self,
+        row_of: dict[str, int],
+        node_vectors: np.ndarray,
+        relation_vectors: np.ndarray,
+        relation_index: dict[str, int],
+    ) -> Data:
         """PyG Data: x = layer-0 vectors, edges in both directions, edge_attr = relation embeddings."""
         local = {node: n for n, node in enumerate(self.nodes)}
         x = torch.from_numpy(node_vectors[[row_of[node] for node in self.nodes]])

@@ -1,0 +1,211 @@
+"""Index, vector store and retriever end to end on the tiny dataset, with the real MiniLM encoder."""
+
+from __future__ import annotations
+
+import json
+from dataclasses import replace
+
+import networkx as nx
+import numpy as np
+import pytest
+from typer.testing import CliRunner
+
+from conftest import TINY, make_settings
+from kragrec.cli import app
+from kragrec.data.prepare import prepare
+from kragrec.data.registry import register
+from kragrec.errors import KragrecError
+from kragrec.kg_loader.backends import open_graph_store
+from kragrec.kg_loader.loader import load_kg
+from kragrec.retrieval import index_builder
+from kragrec.retrieval.index_builder import build_index, current_spec, index_dir
+from kragrec.retrieval.retriever import retrieval_query_text
+from kragrec.retrieval.session import open_retriever
+from kragrec.retrieval.subgraph import SubGraphExtractor
+from kragrec.retrieval.vector_store import VectorStore
+
+
+@pytest.fixture(scope="module")
+def indexed(tmp_path_factory):
+    settings = make_settings(tmp_path_factory.mktemp("idx"), dataset="tiny", fanout=2, pop_threshold=0.6)
+    register(settings, TINY, "tiny", origin="fixture")
+    prepare(settings)
+    load_kg(settings)
+    report = build_index(settings)
+    assert not report.up_to_date
+    return settings
+
+
+def reference_subgraph(multigraph: nx.MultiDiGraph, seed: str, hops: int, fanout: int):
+    """The extraction rule, written independently with networkx."""
+    undirected = multigraph.to_undirected(as_view=True)
+    nodes, edges, frontier = [seed], set(), [seed]
+    for _ in range(hops):
+        following = []
+        for node in frontier:
+            for neighbour in sorted(n for n in undirected.neighbors(node) if n != node)[:fanout]:
+                for h, t in ((node, neighbour), (neighbour, node)):
+                    for data in multigraph.get_edge_data(h, t, default={}).values():
+                        edges.add((h, data["type"], t))
+                if neighbour not in nodes:
+                    nodes.append(neighbour)
+                    following.append(neighbour)
+        frontier = following
+    return tuple(nodes), tuple(sorted(edges))
+
+
+@pytest.fixture(scope="module")
+def kg_multigraph(indexed):
+    store = open_graph_store(indexed, read_only=True)
+    graph = nx.MultiDiGraph()
+    for row in store.run("read_kg_edges"):
+        graph.add_edge(row["head"], row["tail"], type=row["type"])
+    store.close()
+    return graph
+
+
+@pytest.mark.parametrize("hops", [1, 2])
+@pytest.mark.parametrize("fanout", [1, 2, 50])
+def test_subgraphs_equal_a_networkx_reference(indexed, kg_multigraph, hops, fanout):
+    store = open_graph_store(indexed, read_only=True)
+    try:
+        extractor = SubGraphExtractor(store, fanout)
+        seeds = sorted(kg_multigraph.nodes)
+        found = extractor.extract([(seed, hops) for seed in seeds])
+        assert 1 <= extractor.round_trips <= hops  # at most one batched query per hop level, for all seeds at once
+    finally:
+        store.close()
+    for seed in seeds:
+        nodes, edges = reference_subgraph(kg_multigraph, seed, hops, fanout)
+        assert (found[(seed, hops)].nodes, found[(seed, hops)].edges) == (nodes, edges)
+
+
+def test_fanout_cap_bounds_every_hop(indexed, kg_multigraph):
+    store = open_graph_store(indexed, read_only=True)
+    try:
+        hub = max(kg_multigraph.nodes, key=lambda n: kg_multigraph.degree(n))
+        subgraph = SubGraphExtractor(store, 2).extract([(hub, 2)])[(hub, 2)]
+    finally:
+        store.close()
+    assert kg_multigraph.to_undirected().degree(hub) > 2
+    assert len(subgraph.nodes) <= 1 + 2 + 2 * 2
+
+
+def test_rerun_is_a_no_op_and_stale_index_is_detected(indexed):
+    assert build_index(indexed).up_to_date
+    stricter = replace(indexed, min_rating=4.0)
+    load_kg(stricter)  # a different load: the graph fingerprint changes
+    try:
+        with pytest.raises(KragrecError, match="no up-to-date index .* run 'kragrec index'"):
+            with open_retriever(stricter):
+                pass
+        assert not build_index(stricter).up_to_date
+    finally:
+        load_kg(indexed)
+    assert not build_index(indexed).up_to_date  # the collection followed the graph, so going back rebuilds it
+
+
+def test_qdrant_search_equals_brute_force_cosine(indexed):
+    spec = current_spec(indexed)
+    with np.load(index_dir(indexed, spec) / "vectors.npz") as stored:
+        layers = [stored[name] for name in spec.vector_names]
+    queries = layers[0][:4] * 0.5 + layers[2][4:8] * 0.5
+    store = VectorStore(indexed)
+    try:
+        results = store.search(spec.collection, queries, spec.vector_names, limit=3)
+    finally:
+        store.close()
+    for query, hits in zip(queries, results, strict=True):
+        scores = np.stack([layer @ query / np.linalg.norm(query) for layer in layers], axis=1)
+        best = np.sort(scores.ravel())[::-1][:3]
+        assert [h.score for h in hits] == pytest.approx(best, abs=1e-4)
+
+
+def test_dimension_mismatch_is_one_clear_line(indexed):
+    spec = current_spec(indexed)
+    store = VectorStore(indexed)
+    try:
+        with pytest.raises(KragrecError) as raised:
+            store.search(spec.collection, np.ones((1, 8), dtype=np.float32), ["hop0"], limit=1)
+    finally:
+        store.close()
+    assert str(raised.value) == (
+        f"collection {spec.collection!r} holds 384-d vectors but the encoder gives 8-d: "
+        "re-run 'kragrec index' with the same --encoder, or rebuild the index"
+    )
+
+
+def test_interrupted_upsert_resumes_where_it_stopped(indexed, monkeypatch):
+    settings = replace(indexed, hops=1)  # another collection, so the shared index stays intact
+    monkeypatch.setattr(index_builder, "UPSERT_BATCH", 10)
+    original = VectorStore.upsert
+    starts = []
+
+    def interrupted(self, name, vectors, payloads, batch_size, start=0, on_batch=None):
+        starts.append(start)
+        if len(starts) == 1:
+
+            def stop_after_first(done):
+                on_batch(done)
+                raise KeyboardInterrupt
+
+            return original(self, name, vectors, payloads, batch_size, start, stop_after_first)
+        return original(self, name, vectors, payloads, batch_size, start, on_batch)
+
+    monkeypatch.setattr(VectorStore, "upsert", interrupted)
+    with pytest.raises(KeyboardInterrupt):
+        build_index(settings)
+    report = build_index(settings)
+    assert starts == [0, 10]
+    assert report.points > 10 and not report.up_to_date
+    assert build_index(settings).up_to_date
+
+
+def test_retrieval_follows_policy_rerank_and_caches(indexed):
+    with open_retriever(indexed) as retriever:
+        history = [item for item in sorted(retriever.graph.items) if retriever.graph.items[item].entity_id][:8]
+        result = retriever.retrieve(history)
+        assert result.augmented == [i for i in history if retriever.graph.items[i].pop_pct < 0.6]
+        assert 0 < len(result.kept) <= 5
+        assert [c.score for c in result.kept] == sorted((c.score for c in result.kept), reverse=True)
+        query = retriever.query_vectors[retrieval_query_text([retriever.graph.items[i].text for i in history])]
+        for candidate in result.kept:
+            assert candidate.score == pytest.approx(
+                float(retriever.layers[candidate.layer][candidate.row] @ query), abs=1e-5
+            )
+        for candidate, subgraph in zip(result.kept, result.subgraphs, strict=True):
+            assert subgraph.hops == candidate.layer and subgraph.seed == retriever.graph.entity_ids[candidate.row]
+            data = subgraph.to_data(
+                {e: n for n, e in enumerate(retriever.graph.entity_ids)},
+                retriever.layers[0],
+                np.ones((len(retriever.graph.relations), 384), dtype=np.float32),
+                {r: n for n, r in enumerate(retriever.graph.relations)},
+            )
+            assert data.x.shape == (len(subgraph.nodes), 384)
+            assert data.edge_index.shape == (2, 2 * len(subgraph.edges))
+        trips = retriever.extractor.round_trips
+    with open_retriever(indexed) as warm:
+        again = warm.retrieve(history)
+        assert warm.vector_store._store is None  # item hits came from the persisted cache: Qdrant never opened
+        assert warm.extractor.round_trips == 0 and trips > 0
+        assert [(c.row, c.layer) for c in again.kept] == [(c.row, c.layer) for c in result.kept]
+
+
+def test_retrieve_command_prints_tree_json_and_html(indexed, tmp_path):
+    runner = CliRunner()
+    args = ["retrieve", "--user", "1", "--dataset", "tiny", "--data-dir", str(indexed.data_dir)]
+    args += ["--fanout", "2", "--pop-threshold", "0.6"]
+    tree = runner.invoke(app, args + ["--html", str(tmp_path / "view.html")])
+    assert tree.exit_code == 0, tree.output
+    assert "kept sub-graphs" in tree.stdout and "timings:" in tree.stdout
+    html = (tmp_path / "view.html").read_text()
+    assert "<script" in html and "user 1" in html
+    view = json.loads(runner.invoke(app, args + ["--json"]).stdout)
+    assert view["user"] == "1"
+    assert {"history", "subgraphs", "timings_ms", "target"} <= set(view)
+    augmented = [h["item"] for h in view["history"] if h["augmented"]]
+    assert all(h["pop_pct"] < 0.6 for h in view["history"] if h["augmented"]) and augmented
+    for subgraph in view["subgraphs"]:
+        node_ids = {n["id"] for n in subgraph["nodes"]}
+        assert subgraph["entity_id"] in node_ids
+        assert all(e["head"] in node_ids and e["tail"] in node_ids for e in subgraph["edges"])
