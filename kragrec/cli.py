@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import functools
+import inspect
 from collections.abc import Callable
 from pathlib import Path
 from typing import Annotated, Any, TypeVar
@@ -21,37 +22,63 @@ app.add_typer(kg_app, name="kg")
 
 F = TypeVar("F", bound=Callable[..., Any])
 
-DataDir = Annotated[
-    Path | None, typer.Option("--data-dir", help="Data folder [env KRAGREC_DATA_DIR; default ./.kragrec].")
-]
-DatasetOpt = Annotated[str | None, typer.Option("--dataset", help="Dataset name [default ml-100k].")]
-Backend = Annotated[str | None, typer.Option("--backend", help="Graph store: embedded (default) or neo4j.")]
-Neo4jUri = Annotated[str | None, typer.Option("--neo4j-uri", help="bolt:// or neo4j:// URI [env KRAGREC_NEO4J_URI].")]
-Encoder = Annotated[str | None, typer.Option("--encoder", help="Sentence encoder name or path [all-MiniLM-L6-v2].")]
-Indexer = Annotated[
-    str | None, typer.Option("--indexer", help="hop-field (paper, default) or official (released code).")
-]
-Hops = Annotated[int | None, typer.Option("--hops", help="Hop layers L of the index [2].")]
-QdrantUrl = Annotated[str | None, typer.Option("--qdrant-url", help="Qdrant server URL [default: local mode].")]
-MinRating = Annotated[float | None, typer.Option("--min-rating", help="Ratings below this are left out of splits.")]
+
+def _option(flag: str, kind: Any, help_text: str) -> Any:
+    return Annotated[kind | None, typer.Option(flag, help=help_text)]
 
 
-def reports_errors(command: F) -> F:
-    """Turn a KragrecError into one line on stderr and exit code 1."""
+# Options shared by several commands, by group; `uses_settings` adds them to a command's signature.
+DATA_DIR = {"data_dir": _option("--data-dir", Path, "Data folder (env KRAGREC_DATA_DIR; default ./.kragrec).")}
+DATASET = {"dataset": _option("--dataset", str, "Dataset name (default ml-100k).")}
+GRAPH_STORE = {
+    **DATASET,
+    **DATA_DIR,
+    "backend": _option("--backend", str, "Graph store: embedded (default) or neo4j."),
+    "neo4j_uri": _option("--neo4j-uri", str, "bolt:// or neo4j:// URI (env KRAGREC_NEO4J_URI)."),
+}
+INDEX = {
+    "qdrant_url": _option("--qdrant-url", str, "Qdrant server URL (default: local mode under the data dir)."),
+    "encoder": _option("--encoder", str, "Sentence encoder name or path (default all-MiniLM-L6-v2)."),
+    "indexer": _option("--indexer", str, "hop-field (paper, default) or official (released code)."),
+    "hops": _option("--hops", int, "Hop layers L of the index (default 2)."),
+}
+MinRating = _option("--min-rating", float, "Ratings below this are left out of splits (default 0).")
 
-    @functools.wraps(command)
-    def wrapper(*args: Any, **kwargs: Any) -> Any:
-        try:
-            return command(*args, **kwargs)
-        except KragrecError as error:
-            typer.echo(f"error: {error}", err=True)
-            raise typer.Exit(1) from None
 
-    return wrapper  # type: ignore[return-value]
+def uses_settings(*groups: dict[str, Any]) -> Callable[[F], F]:
+    """Add the groups' options to a command, which receives `settings_from` instead of them.
+
+    settings_from(**own_options) resolves CLI > env > kragrec.toml > defaults, the shared options included.
+    A KragrecError raised by the command becomes one line `error: ...` on stderr and exit code 1.
+    """
+    shared = {name: annotation for group in groups for name, annotation in group.items()}
+
+    def decorate(command: F) -> F:
+        own = [p for p in inspect.signature(command, eval_str=True).parameters.values() if p.name != "settings_from"]
+        extra = [
+            inspect.Parameter(n, inspect.Parameter.KEYWORD_ONLY, default=None, annotation=a) for n, a in shared.items()
+        ]
+
+        @functools.wraps(command)
+        def wrapper(**kwargs: Any) -> Any:
+            common = {name: kwargs.pop(name) for name in shared}
+
+            def settings_from(**more: Any) -> Settings:
+                return load_settings({**common, **more})
+
+            try:
+                return command(settings_from=settings_from, **kwargs)
+            except KragrecError as error:
+                typer.echo(f"error: {error}", err=True)
+                raise typer.Exit(1) from None
+
+        wrapper.__signature__ = inspect.Signature([*own, *extra])  # type: ignore[attr-defined]
+        return wrapper  # type: ignore[return-value]
+
+    return decorate
 
 
-def _settings(**overrides: Any) -> Settings:
-    return load_settings(overrides)
+SettingsFrom = Callable[..., Settings]
 
 
 def _version(value: bool) -> None:
@@ -70,23 +97,21 @@ def root(
 
 
 @data_app.command("fetch")
-@reports_errors
+@uses_settings(DATA_DIR)
 def data_fetch(
+    settings_from: SettingsFrom,
     name: Annotated[str, typer.Argument(help="Dataset name, e.g. ml-100k.")] = "ml-100k",
     source: Annotated[
         Path | None,
-        typer.Option(
-            "--from", help="Register RecBole atomic files NAME.inter (+.item .user .kg .link) from this folder."
-        ),
+        typer.Option("--from", help="Register RecBole atomic files NAME.inter (+.item .user .kg .link) from here."),
     ] = None,
-    data_dir: DataDir = None,
 ) -> None:
     """Fetch a packaged dataset offline, or register any RecBole atomic dataset with --from DIR."""
     from kragrec.data.fetch import fetch_packaged
     from kragrec.data.registry import register
     from kragrec.render import show_registered
 
-    settings = _settings(data_dir=data_dir, dataset=name)
+    settings = settings_from(dataset=name)
     if source is None:
         dataset = fetch_packaged(settings, name)
     else:
@@ -95,146 +120,97 @@ def data_fetch(
 
 
 @data_app.command("prepare")
-@reports_errors
+@uses_settings(DATASET, DATA_DIR)
 def data_prepare(
-    dataset: DatasetOpt = None,
-    history: Annotated[int | None, typer.Option(help="History length [default 10].")] = None,
-    candidates: Annotated[int | None, typer.Option(help="Candidates per valid/test sample [default 20].")] = None,
+    settings_from: SettingsFrom,
+    history: Annotated[int | None, typer.Option(help="History length (default 10).")] = None,
+    candidates: Annotated[int | None, typer.Option(help="Candidates per valid/test sample (default 20).")] = None,
     min_rating: MinRating = None,
-    seed: Annotated[int | None, typer.Option(help="Seed of the candidate draw [default 0].")] = None,
-    data_dir: DataDir = None,
+    seed: Annotated[int | None, typer.Option(help="Seed of the candidate draw (default 0).")] = None,
 ) -> None:
     """Write the leave-one-out split, training windows and candidate lists as JSONL."""
     from kragrec.data.prepare import prepare
     from kragrec.render import show_prepared
 
-    settings = _settings(
-        data_dir=data_dir, dataset=dataset, history=history, candidates=candidates, min_rating=min_rating, seed=seed
-    )
-    show_prepared(prepare(settings))
+    show_prepared(prepare(settings_from(history=history, candidates=candidates, min_rating=min_rating, seed=seed)))
 
 
 @app.command("load-kg")
-@reports_errors
+@uses_settings(GRAPH_STORE)
 def load_kg_command(
-    dataset: DatasetOpt = None,
-    backend: Backend = None,
-    neo4j_uri: Neo4jUri = None,
+    settings_from: SettingsFrom,
     batch_size: Annotated[
-        int | None, typer.Option("--batch-size", help="Rows per UNWIND batch [default 5000].")
+        int | None, typer.Option("--batch-size", help="Rows per UNWIND batch (default 5000).")
     ] = None,
     min_rating: MinRating = None,
     fresh: Annotated[bool, typer.Option("--fresh", help="Start from an empty store.")] = False,
     force: Annotated[bool, typer.Option("--force", help="Re-merge every row even if the store is up to date.")] = False,
-    data_dir: DataDir = None,
 ) -> None:
     """Load users, items, ratings and the KG into the graph store; verify counts by reading them back."""
     from kragrec.kg_loader.loader import load_kg
     from kragrec.render import show_load_report
 
-    settings = _settings(
-        data_dir=data_dir,
-        dataset=dataset,
-        backend=backend,
-        neo4j_uri=neo4j_uri,
-        batch_size=batch_size,
-        min_rating=min_rating,
-    )
+    settings = settings_from(batch_size=batch_size, min_rating=min_rating)
     show_load_report(load_kg(settings, fresh=fresh, force=force))
 
 
 @kg_app.command("stats")
-@reports_errors
-def kg_stats(
-    dataset: DatasetOpt = None,
-    backend: Backend = None,
-    neo4j_uri: Neo4jUri = None,
-    data_dir: DataDir = None,
-) -> None:
+@uses_settings(GRAPH_STORE)
+def kg_stats(settings_from: SettingsFrom) -> None:
     """Print node counts per label and relationship counts per type."""
     from kragrec.kg_loader.browse import store_counts
     from kragrec.render import show_counts
 
-    settings = _settings(data_dir=data_dir, dataset=dataset, backend=backend, neo4j_uri=neo4j_uri)
-    show_counts(store_counts(settings))
+    show_counts(store_counts(settings_from()))
 
 
 @kg_app.command("query")
-@reports_errors
+@uses_settings(GRAPH_STORE)
 def kg_query(
+    settings_from: SettingsFrom,
     cypher: Annotated[str, typer.Argument(help="A read-only Cypher query; pass values with --param.")],
     param: Annotated[list[str] | None, typer.Option("--param", "-p", help="name=value (JSON or string).")] = None,
     as_json: Annotated[bool, typer.Option("--json", help="One JSON object per row.")] = False,
-    dataset: DatasetOpt = None,
-    backend: Backend = None,
-    neo4j_uri: Neo4jUri = None,
-    data_dir: DataDir = None,
 ) -> None:
     """Run a parameterised read-only query for browsing; queries that write are refused."""
     from kragrec.kg_loader.browse import parse_params, read_only_query
     from kragrec.render import show_rows
 
-    settings = _settings(data_dir=data_dir, dataset=dataset, backend=backend, neo4j_uri=neo4j_uri)
-    columns, rows = read_only_query(settings, cypher, parse_params(param or []))
+    columns, rows = read_only_query(settings_from(), cypher, parse_params(param or []))
     show_rows(columns, rows, as_json)
 
 
 @app.command("index")
-@reports_errors
+@uses_settings(GRAPH_STORE, INDEX)
 def index_command(
-    encoder: Encoder = None,
-    indexer: Indexer = None,
-    hops: Hops = None,
+    settings_from: SettingsFrom,
     hub_cap: Annotated[
-        int | None, typer.Option("--hub-cap", help="Neighbours averaged per entity at most [200].")
+        int | None, typer.Option("--hub-cap", help="Neighbours averaged per entity at most (default 200).")
     ] = None,
     force: Annotated[bool, typer.Option("--force", help="Rebuild even if the index is up to date.")] = False,
-    dataset: DatasetOpt = None,
-    backend: Backend = None,
-    neo4j_uri: Neo4jUri = None,
-    qdrant_url: QdrantUrl = None,
-    data_dir: DataDir = None,
 ) -> None:
     """Embed every KG entity, build its hop layers and store them in Qdrant (resumable, skips when up to date)."""
     from kragrec.render import show_index_report
     from kragrec.retrieval.index_builder import build_index
 
-    settings = _settings(
-        data_dir=data_dir,
-        dataset=dataset,
-        backend=backend,
-        neo4j_uri=neo4j_uri,
-        qdrant_url=qdrant_url,
-        encoder=encoder,
-        indexer=indexer,
-        hops=hops,
-        hub_cap=hub_cap,
-    )
-    show_index_report(build_index(settings, force=force))
+    show_index_report(build_index(settings_from(hub_cap=hub_cap), force=force))
 
 
 @app.command("retrieve")
-@reports_errors
+@uses_settings(GRAPH_STORE, INDEX)
 def retrieve_command(
+    settings_from: SettingsFrom,
     user: Annotated[str, typer.Option("--user", help="User id.")],
     split: Annotated[str, typer.Option("--split", help="Prepared sample to use: test or valid.")] = "test",
     as_json: Annotated[bool, typer.Option("--json", help="Print the evidence as JSON.")] = False,
     html: Annotated[Path | None, typer.Option("--html", help="Also write an interactive view to this file.")] = None,
     policy: Annotated[str | None, typer.Option("--policy", help="paper (default), relative or official.")] = None,
     pop_threshold: Annotated[
-        float | None, typer.Option("--pop-threshold", help="Popularity threshold p [0.5].")
+        float | None, typer.Option("--pop-threshold", help="Popularity threshold p (default 0.5).")
     ] = None,
-    top_k: Annotated[int | None, typer.Option("--top-k", help="Sub-graphs per augmented item [3].")] = None,
-    top_n: Annotated[int | None, typer.Option("--top-n", help="Sub-graphs kept after re-ranking [5].")] = None,
-    fanout: Annotated[int | None, typer.Option("--fanout", help="Neighbours per node per hop [10].")] = None,
-    encoder: Encoder = None,
-    indexer: Indexer = None,
-    hops: Hops = None,
-    dataset: DatasetOpt = None,
-    backend: Backend = None,
-    neo4j_uri: Neo4jUri = None,
-    qdrant_url: QdrantUrl = None,
-    data_dir: DataDir = None,
+    top_k: Annotated[int | None, typer.Option("--top-k", help="Sub-graphs per augmented item (default 3).")] = None,
+    top_n: Annotated[int | None, typer.Option("--top-n", help="Sub-graphs kept after re-ranking (default 5).")] = None,
+    fanout: Annotated[int | None, typer.Option("--fanout", help="Neighbours per node per hop (default 10).")] = None,
 ) -> None:
     """Show which history items were augmented and the KG sub-graphs kept for a user's sample."""
     import json
@@ -244,21 +220,7 @@ def retrieve_command(
     from kragrec.retrieval.html_view import write_html
     from kragrec.retrieval.session import open_retriever
 
-    settings = _settings(
-        data_dir=data_dir,
-        dataset=dataset,
-        backend=backend,
-        neo4j_uri=neo4j_uri,
-        qdrant_url=qdrant_url,
-        encoder=encoder,
-        indexer=indexer,
-        hops=hops,
-        policy=policy,
-        pop_threshold=pop_threshold,
-        top_k=top_k,
-        top_n=top_n,
-        fanout=fanout,
-    )
+    settings = settings_from(policy=policy, pop_threshold=pop_threshold, top_k=top_k, top_n=top_n, fanout=fanout)
     sample = prepared_sample(settings, user, split)
     with open_retriever(settings) as retriever:
         view = evidence(retriever, sample, retriever.retrieve(sample["history"]))

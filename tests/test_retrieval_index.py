@@ -10,7 +10,6 @@ import numpy as np
 import pytest
 from typer.testing import CliRunner
 
-from conftest import TINY, make_settings
 from kragrec.cli import app
 from kragrec.data.prepare import prepare
 from kragrec.data.registry import register
@@ -23,6 +22,8 @@ from kragrec.retrieval.retriever import retrieval_query_text
 from kragrec.retrieval.session import open_retriever
 from kragrec.retrieval.subgraph import SubGraphExtractor
 from kragrec.retrieval.vector_store import VectorStore
+
+from conftest import TINY, make_settings
 
 
 @pytest.fixture(scope="module")
@@ -96,9 +97,8 @@ def test_rerun_is_a_no_op_and_stale_index_is_detected(indexed):
     stricter = replace(indexed, min_rating=4.0)
     load_kg(stricter)  # a different load: the graph fingerprint changes
     try:
-        with pytest.raises(KragrecError, match="no up-to-date index .* run 'kragrec index'"):
-            with open_retriever(stricter):
-                pass
+        with pytest.raises(KragrecError, match=r"no up-to-date index .* run 'kragrec index'"), open_retriever(stricter):
+            pass
         assert not build_index(stricter).up_to_date
     finally:
         load_kg(indexed)
@@ -195,12 +195,12 @@ def test_retrieve_command_prints_tree_json_and_html(indexed, tmp_path):
     runner = CliRunner()
     args = ["retrieve", "--user", "1", "--dataset", "tiny", "--data-dir", str(indexed.data_dir)]
     args += ["--fanout", "2", "--pop-threshold", "0.6"]
-    tree = runner.invoke(app, args + ["--html", str(tmp_path / "view.html")])
+    tree = runner.invoke(app, [*args, "--html", str(tmp_path / "view.html")])
     assert tree.exit_code == 0, tree.output
     assert "kept sub-graphs" in tree.stdout and "timings:" in tree.stdout
     html = (tmp_path / "view.html").read_text()
     assert "<script" in html and "user 1" in html
-    view = json.loads(runner.invoke(app, args + ["--json"]).stdout)
+    view = json.loads(runner.invoke(app, [*args, "--json"]).stdout)
     assert view["user"] == "1"
     assert {"history", "subgraphs", "timings_ms", "target"} <= set(view)
     augmented = [h["item"] for h in view["history"] if h["augmented"]]
