@@ -7,6 +7,7 @@ from collections.abc import Sequence
 from typing import Any
 
 from rich.console import Console
+from rich.markup import escape
 from rich.table import Table
 from rich.tree import Tree
 
@@ -120,20 +121,22 @@ def show_index_report(report: IndexReport) -> None:
 
 def show_evidence(view: dict[str, Any]) -> None:
     """Print a user's history and the retrieved sub-graphs as a tree."""
-    tree = Tree(f"user {view['user']} (target item {view['target']})")
+    tree = Tree(escape(f"user {view['user']} (target item {view['target']})"))
     history = tree.add("history (★ = less popular, augmented with KG evidence)")
     for entry in view["history"]:
         mark = "★" if entry["augmented"] else " "
-        history.add(f"{mark} {entry['title']}  [pop {entry['pop_pct']:.2f}]")
+        history.add(escape(f"{mark} {entry['title']}  (popularity percentile {entry['pop_pct']:.2f})"))
     kept = tree.add(f"kept sub-graphs ({len(view['subgraphs'])})")
     for subgraph in view["subgraphs"]:
         texts = {node["id"]: node["text"] for node in subgraph["nodes"]}
         branch = kept.add(
-            f"#{subgraph['rank']} hop{subgraph['layer']} {subgraph['entity_text']}  "
-            f"(score {subgraph['score']:.3f}, {len(subgraph['nodes'])} nodes, {len(subgraph['edges'])} edges)"
+            escape(
+                f"#{subgraph['rank']} hop{subgraph['layer']} {subgraph['entity_text']}  "
+                f"(score {subgraph['score']:.3f}, {len(subgraph['nodes'])} nodes, {len(subgraph['edges'])} edges)"
+            )
         )
         for edge in subgraph["edges"]:
-            branch.add(f"{_short(texts[edge['head']])} —{edge['relation']}→ {_short(texts[edge['tail']])}")
+            branch.add(escape(f"{_short(texts[edge['head']])} —{edge['relation']}→ {_short(texts[edge['tail']])}"))
     stdout_console.print(tree, soft_wrap=False)
     stdout_console.print("timings: " + ", ".join(f"{name} {ms:.1f} ms" for name, ms in view["timings_ms"].items()))
 

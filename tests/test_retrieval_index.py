@@ -198,8 +198,9 @@ def test_retrieve_command_prints_tree_json_and_html(indexed, tmp_path):
     tree = runner.invoke(app, [*args, "--html", str(tmp_path / "view.html")])
     assert tree.exit_code == 0, tree.output
     assert "kept sub-graphs" in tree.stdout and "timings:" in tree.stdout
+    assert "(popularity percentile 0." in tree.stdout
     html = (tmp_path / "view.html").read_text()
-    assert "<script" in html and "user 1" in html
+    assert "<script" in html and "<title>kragrec: evidence retrieved for user 1</title>" in html
     view = json.loads(runner.invoke(app, [*args, "--json"]).stdout)
     assert view["user"] == "1"
     assert {"history", "subgraphs", "timings_ms", "target"} <= set(view)

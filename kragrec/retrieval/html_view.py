@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import html
 from pathlib import Path
 from typing import Any
 
@@ -37,6 +38,6 @@ def write_html(view: dict[str, Any], path: Path) -> None:
         )
     unique = {(r.source, r.caption, r.target): r for r in relationships}
     graph = VisualizationGraph(nodes=list(nodes.values()), relationships=list(unique.values()))
-    html = graph.render(height="800px").data
-    title = f"<h3>kragrec: evidence retrieved for user {view['user']}</h3>"
-    path.write_text(f"<!doctype html><html><head><meta charset='utf-8'></head><body>{title}{html}</body></html>")
+    page = graph.render(height="800px").data  # a complete, self-contained HTML document
+    title = html.escape(f"kragrec: evidence retrieved for user {view['user']}")
+    path.write_text(page.replace("<title>neo4j-viz</title>", f"<title>{title}</title>", 1), encoding="utf-8")

@@ -1,0 +1,48 @@
+"""Turn encoded samples into a ModelBatch (runs in DataLoader workers, off the training step's hot path)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import torch
+from torch_geometric.data import Batch, Data
+
+from kragrec.models.graph_llm import ModelBatch
+from kragrec.models.prompt import PromptTokens
+
+
+@dataclass(frozen=True)
+class EncodedSample:
+    """One sample ready for the model: prompt pieces, its sub-graphs, the target's position among the candidates."""
+
+    tokens: PromptTokens
+    graphs: list[Data]
+    label: int
+    num_candidates: int
+
+
+def collate(samples: list[EncodedSample]) -> ModelBatch:
+    """Stack prompt pieces and flatten every sample's sub-graphs into one PyG batch."""
+    counts = {s.num_candidates for s in samples}
+    if len(counts) != 1:
+        raise ValueError(f"a batch mixes candidate-list sizes {sorted(counts)}")
+    graphs = [g for s in samples for g in s.graphs]
+    owner = torch.tensor([n for n, s in enumerate(samples) for _ in s.graphs], dtype=torch.long)
+    if graphs:
+        flat = Batch.from_data_list(graphs)
+        x, edge_index, edge_attr, node_graph = flat.x, flat.edge_index, flat.edge_attr, flat.batch
+    else:
+        x = edge_attr = torch.zeros((0, 0))
+        edge_index = torch.zeros((2, 0), dtype=torch.long)
+        node_graph = torch.zeros(0, dtype=torch.long)
+    return ModelBatch(
+        before=[torch.tensor(s.tokens.before, dtype=torch.long) for s in samples],
+        after=[torch.tensor(s.tokens.after, dtype=torch.long) for s in samples],
+        x=x,
+        edge_index=edge_index,
+        edge_attr=edge_attr,
+        node_graph=node_graph,
+        graph_owner=owner,
+        labels=torch.tensor([s.label for s in samples], dtype=torch.long),
+        num_candidates=counts.pop(),
+    )

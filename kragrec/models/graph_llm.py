@@ -1,0 +1,130 @@
+"""GraphLLM: projected sub-graph vectors inserted as soft prompt tokens; one forward pass scores the option letters."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import torch
+from peft import LoraConfig, get_peft_model
+from torch import nn
+from transformers import PreTrainedModel
+
+from kragrec.models.graph_encoder import GraphEncoder, Projector
+
+SOFT_TOKEN_MODES = ("per-graph", "mean")
+LLM_MODES = ("frozen", "lora")
+
+
+@dataclass
+class ModelBatch:
+    """A collated batch: prompt pieces, all sub-graphs flattened, which sample owns each, labels."""
+
+    before: list[torch.Tensor]
+    after: list[torch.Tensor]
+    x: torch.Tensor
+    edge_index: torch.Tensor
+    edge_attr: torch.Tensor
+    node_graph: torch.Tensor
+    graph_owner: torch.Tensor
+    labels: torch.Tensor
+    num_candidates: int
+
+    @property
+    def size(self) -> int:
+        """Number of samples."""
+        return len(self.before)
+
+
+@dataclass(frozen=True)
+class LoraSettings:
+    """peft LoRA hyper-parameters (paper Table 4: r 8, alpha 16, dropout 0.1 on q_proj/v_proj)."""
+
+    r: int = 8
+    alpha: int = 16
+    dropout: float = 0.1
+    targets: tuple[str, ...] = ("q_proj", "v_proj")
+
+
+class GraphLLM(nn.Module):
+    """LLM (frozen or LoRA) + graph encoder + projector; the encoder is absent for methods without KG tokens."""
+
+    def __init__(
+        self,
+        llm: PreTrainedModel,
+        letter_ids: list[int],
+        encoder: GraphEncoder | None,
+        projector: Projector | None,
+        llm_mode: str = "frozen",
+        soft_tokens: str = "per-graph",
+        lora: LoraSettings | None = None,
+    ) -> None:
+        super().__init__()
+        if llm_mode not in LLM_MODES or soft_tokens not in SOFT_TOKEN_MODES:
+            raise ValueError(f"llm_mode {llm_mode!r} / soft_tokens {soft_tokens!r} not supported")
+        llm.requires_grad_(False)
+        if llm_mode == "lora":
+            lora = lora or LoraSettings()
+            config = LoraConfig(
+                r=lora.r,
+                lora_alpha=lora.alpha,
+                lora_dropout=lora.dropout,
+                target_modules=list(lora.targets),
+                bias="none",
+                task_type="CAUSAL_LM",
+            )
+            llm = get_peft_model(llm, config)
+        self.llm = llm
+        self.encoder = encoder
+        self.projector = projector
+        self.soft_tokens = soft_tokens
+        self.llm_mode = llm_mode
+        self.register_buffer("letter_ids", torch.tensor(letter_ids, dtype=torch.long), persistent=False)
+
+    def graph_tokens(self, batch: ModelBatch) -> list[torch.Tensor]:
+        """Soft tokens per sample: one per sub-graph, their mean, or none when the sample has no sub-graph."""
+        empty = self._embeddings().weight.new_zeros((0, self._embeddings().embedding_dim))
+        if self.encoder is None or self.projector is None or batch.graph_owner.numel() == 0:
+            return [empty] * batch.size
+        pooled = self.encoder(batch.x, batch.edge_index, batch.edge_attr, batch.node_graph, batch.graph_owner.numel())
+        projected = self.projector(pooled).to(empty.dtype)
+        tokens = []
+        for sample in range(batch.size):
+            mine = projected[batch.graph_owner == sample]
+            if self.soft_tokens == "mean" and len(mine):
+                mine = mine.mean(dim=0, keepdim=True)
+            tokens.append(mine)
+        return tokens
+
+    def last_logits(self, batch: ModelBatch) -> torch.Tensor:
+        """Vocabulary logits at the answer position of every sample: [batch, vocab]."""
+        embed = self._embeddings()
+        soft = self.graph_tokens(batch)
+        device = embed.weight.device
+        rows = [
+            torch.cat([embed(before.to(device)), tokens, embed(after.to(device))])
+            for before, tokens, after in zip(batch.before, soft, batch.after, strict=True)
+        ]
+        width = max(len(row) for row in rows)
+        pad = embed.weight.new_zeros((1, embed.embedding_dim))
+        inputs = torch.stack([torch.cat([pad.expand(width - len(row), -1), row]) for row in rows])
+        mask = torch.stack(
+            [
+                torch.cat([torch.zeros(width - len(row), dtype=torch.long), torch.ones(len(row), dtype=torch.long)])
+                for row in rows
+            ]
+        ).to(device)
+        positions = (mask.cumsum(dim=1) - 1).clamp(min=0)
+        output = self.llm(inputs_embeds=inputs, attention_mask=mask, position_ids=positions, logits_to_keep=1)
+        return output.logits[:, -1, :].float()
+
+    def scores(self, batch: ModelBatch) -> torch.Tensor:
+        """Logits of the candidates' letters, exactly the label token ids: [batch, candidates]."""
+        return self.last_logits(batch)[:, self.letter_ids[: batch.num_candidates]]
+
+    def loss(self, batch: ModelBatch) -> torch.Tensor:
+        """Cross-entropy of the answer letter only, over the whole vocabulary."""
+        targets = self.letter_ids[batch.labels.to(self.letter_ids.device)]
+        return nn.functional.cross_entropy(self.last_logits(batch), targets)
+
+    def _embeddings(self) -> nn.Embedding:
+        return self.llm.get_input_embeddings()

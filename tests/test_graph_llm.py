@@ -1,0 +1,133 @@
+"""GraphLLM on a tiny random Llama with SmolLM2's real tokenizer: soft tokens, scoring ids, learning, checkpoints."""
+
+from __future__ import annotations
+
+import pytest
+import torch
+from torch_geometric.data import Data
+from transformers import LlamaConfig, LlamaForCausalLM
+
+from kragrec.config import Settings
+from kragrec.models.checkpoint import load_trained_parts, save_trained_parts
+from kragrec.models.collate import EncodedSample, collate
+from kragrec.models.graph_encoder import GraphEncoder, Projector
+from kragrec.models.graph_llm import GraphLLM
+from kragrec.models.llm import DEFAULT_LLM, load_tokenizer
+from kragrec.models.prompt import letter_token_ids, prompt_tokens, recommendation_prompt
+
+FEATURES = 16
+
+
+@pytest.fixture(scope="module")
+def tokenizer():
+    return load_tokenizer(DEFAULT_LLM, Settings().cache_dir)
+
+
+def tiny_llm(tokenizer, seed: int = 0) -> LlamaForCausalLM:
+    torch.manual_seed(seed)
+    config = LlamaConfig(
+        vocab_size=len(tokenizer),
+        hidden_size=64,
+        intermediate_size=128,
+        num_hidden_layers=2,
+        num_attention_heads=4,
+        num_key_value_heads=2,
+        max_position_embeddings=1024,
+    )
+    return LlamaForCausalLM(config).eval()
+
+
+def tiny_graph_llm(tokenizer, llm_mode="frozen", soft_tokens="per-graph", seed=0) -> GraphLLM:
+    llm = tiny_llm(tokenizer, seed)
+    torch.manual_seed(seed + 1)
+    encoder = GraphEncoder(FEATURES, FEATURES, hidden=32, layers=2, heads=4)
+    projector = Projector(32, llm.config.hidden_size)
+    return GraphLLM(llm, letter_token_ids(tokenizer, 20), encoder, projector, llm_mode, soft_tokens)
+
+
+def random_graph(generator: torch.Generator, nodes: int) -> Data:
+    edges = torch.randint(0, nodes, (2, 2 * nodes), generator=generator)
+    return Data(
+        x=torch.randn(nodes, FEATURES, generator=generator),
+        edge_index=edges,
+        edge_attr=torch.randn(edges.shape[1], FEATURES, generator=generator),
+    )
+
+
+def samples(tokenizer, graphs_per_sample=(2, 0, 1, 3)) -> list[EncodedSample]:
+    generator = torch.Generator().manual_seed(0)
+    encoded = []
+    for n, graph_count in enumerate(graphs_per_sample):
+        history = [f"Film {n}{k} (199{k})" for k in range(3 + n)]
+        candidates = [f"Option {n}-{k}" for k in range(20)]
+        prompt = recommendation_prompt(history, candidates, with_graph=graph_count > 0)
+        graphs = [random_graph(generator, 1 + (k % 3) * 2) for k in range(graph_count)]
+        encoded.append(EncodedSample(prompt_tokens(tokenizer, prompt), graphs, label=(3 * n) % 20, num_candidates=20))
+    return encoded
+
+
+def test_option_letters_are_single_tokens_used_for_both_labels_and_scores(tokenizer):
+    ids = letter_token_ids(tokenizer, 20)
+    assert [tokenizer.decode([i]) for i in ids] == list("ABCDEFGHIJKLMNOPQRST")
+    model = tiny_graph_llm(tokenizer)
+    batch = collate(samples(tokenizer))
+    logits = model.last_logits(batch)
+    torch.testing.assert_close(model.scores(batch), logits[:, ids])
+    expected = torch.nn.functional.cross_entropy(logits, torch.tensor(ids)[batch.labels])
+    torch.testing.assert_close(model.loss(batch), expected)
+
+
+def test_prompt_uses_the_chat_template_and_splits_at_the_graph_slot(tokenizer):
+    tokens = prompt_tokens(tokenizer, recommendation_prompt(["A film"], ["X", "Y"], with_graph=True))
+    before, after = tokenizer.decode(tokens.before), tokenizer.decode(tokens.after)
+    assert before.startswith("<|im_start|>system") and before.endswith("Knowledge graph evidence: ")
+    assert after.endswith("<|im_start|>assistant\n")
+    assert 'Options: A: "X", B: "Y".' in after
+
+
+@pytest.mark.parametrize(("mode", "expected"), [("per-graph", [2, 0, 1, 3]), ("mean", [1, 0, 1, 1])])
+def test_soft_tokens_per_sample(tokenizer, mode, expected):
+    model = tiny_graph_llm(tokenizer, soft_tokens=mode)
+    tokens = model.graph_tokens(collate(samples(tokenizer)))
+    assert [len(t) for t in tokens] == expected
+    assert all(t.shape[1] == 64 for t in tokens)
+
+
+def test_scores_do_not_depend_on_left_padding(tokenizer):
+    model = tiny_graph_llm(tokenizer).eval()
+    encoded = samples(tokenizer)
+    together = model.scores(collate(encoded))
+    alone = torch.cat([model.scores(collate([s])) for s in encoded])
+    torch.testing.assert_close(together, alone, atol=1e-4, rtol=1e-4)
+
+
+@pytest.mark.parametrize("llm_mode", ["frozen", "lora"])
+def test_one_step_lowers_the_loss_on_a_repeated_batch(tokenizer, llm_mode):
+    model = tiny_graph_llm(tokenizer, llm_mode=llm_mode).train()
+    trainable = [p for p in model.parameters() if p.requires_grad]
+    llm_trainable = [n for n, p in model.llm.named_parameters() if p.requires_grad]
+    assert all("lora_" in n for n in llm_trainable) and (len(llm_trainable) > 0) == (llm_mode == "lora")
+    optimizer = torch.optim.AdamW(trainable, lr=1e-2)
+    batch = collate(samples(tokenizer))
+    before = model.loss(batch)
+    before.backward()
+    optimizer.step()
+    with torch.no_grad():
+        after = model.loss(batch)
+    assert after < before
+
+
+def test_saved_and_reloaded_model_scores_identically(tokenizer, tmp_path):
+    model = tiny_graph_llm(tokenizer, llm_mode="lora").train()
+    optimizer = torch.optim.AdamW([p for p in model.parameters() if p.requires_grad], lr=1e-2)
+    batch = collate(samples(tokenizer))
+    model.loss(batch).backward()
+    optimizer.step()
+    model.eval()
+    save_trained_parts(model, tmp_path / "ckpt")
+    restored = tiny_graph_llm(tokenizer, llm_mode="lora", seed=0).eval()
+    assert not torch.equal(restored.scores(batch), model.scores(batch))  # the trained parts differ before loading
+    load_trained_parts(restored, tmp_path / "ckpt")
+    with torch.no_grad():
+        torch.testing.assert_close(restored.scores(batch), model.scores(batch), atol=0, rtol=0)
+    assert (tmp_path / "ckpt" / "adapter" / "adapter_config.json").is_file()
