@@ -38,10 +38,9 @@ def percentiles(seconds: list[float]) -> tuple[float, float]:
     return float(np.percentile(values, 50)), float(np.percentile(values, 95))
 
 
-def kragrec_sample(retriever: Retriever, history: list[str], features: dict) -> list[Data]:
+def kragrec_sample(retriever: Retriever, history: list[str]) -> list[Data]:
     """kragrec retrieval of one sample, down to PyG Data objects."""
-    result = retriever.retrieve(history)
-    return [g.to_data(**features) for g in result.subgraphs]
+    return [retriever.features.data(g) for g in retriever.retrieve(history).subgraphs]
 
 
 def clear_caches(retriever: Retriever) -> None:
@@ -55,13 +54,13 @@ def clear_caches(retriever: Retriever) -> None:
 class ReleasedLoop:
     """The released code's retrieval loop over the same vectors and graph."""
 
-    def __init__(self, retriever: Retriever, relation_vectors: np.ndarray) -> None:
+    def __init__(self, retriever: Retriever) -> None:
         graph = retriever.graph
         self.retriever = retriever
         self.x0 = torch.from_numpy(retriever.layers[0])
         self.x1 = torch.from_numpy(retriever.layers[1])
         self.edge_index = np.stack([graph.heads, graph.tails])
-        self.edge_attr = torch.from_numpy(relation_vectors[graph.edge_relations])
+        self.edge_attr = torch.from_numpy(retriever.features.relation_vectors[graph.edge_relations])
         self.nx_graph = nx.Graph()
         self.nx_graph.add_edges_from(self.edge_index.T.tolist())
         self.k = retriever.settings.top_k
@@ -111,14 +110,6 @@ def main() -> None:
     cold_samples = samples[: args.cold_users]
 
     with open_retriever(settings, persist_cache=False) as retriever:
-        with np.load(settings.data_dir / "index" / report.spec.collection / "vectors.npz") as stored:
-            relation_vectors = stored["relations"]
-        features = {
-            "row_of": {e: n for n, e in enumerate(retriever.graph.entity_ids)},
-            "node_vectors": retriever.layers[0],
-            "relation_vectors": relation_vectors,
-            "relation_index": {r: n for n, r in enumerate(retriever.graph.relations)},
-        }
         opened = time.perf_counter()
         retriever.vector_store.count(report.spec.collection)
         print(f"opening Qdrant ({retriever.vector_store.location}): {time.perf_counter() - opened:.1f} s, once")
@@ -127,7 +118,7 @@ def main() -> None:
         for sample in cold_samples:
             clear_caches(retriever)
             began = time.perf_counter()
-            kragrec_sample(retriever, sample["history"], features)
+            kragrec_sample(retriever, sample["history"])
             cold.append(time.perf_counter() - began)
 
         texts = [retrieval_query_text([retriever.graph.items[i].text for i in s["history"]]) for s in samples]
@@ -135,14 +126,14 @@ def main() -> None:
         retriever.encode_queries(texts)
         encode_per_sample = (time.perf_counter() - began) / len(samples)
         for sample in samples:  # fill the item-level and sub-graph caches
-            kragrec_sample(retriever, sample["history"], features)
+            kragrec_sample(retriever, sample["history"])
         warm = []
         for sample in samples:
             began = time.perf_counter()
-            kragrec_sample(retriever, sample["history"], features)
+            kragrec_sample(retriever, sample["history"])
             warm.append(time.perf_counter() - began)
 
-        loop = ReleasedLoop(retriever, relation_vectors)
+        loop = ReleasedLoop(retriever)
         baseline = []
         for sample in cold_samples:
             augmented = retriever.select(sample["history"])

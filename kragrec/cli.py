@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import functools
 import inspect
 from collections.abc import Callable
@@ -48,10 +49,12 @@ MinRating = _option("--min-rating", float, "Ratings below this are left out of s
 def uses_settings(*groups: dict[str, Any]) -> Callable[[F], F]:
     """Add the groups' options to a command, which receives `settings_from` instead of them.
 
-    settings_from(**own_options) resolves CLI > env > kragrec.toml > defaults, the shared options included.
+    settings_from(**own_options) resolves CLI > env > kragrec.toml > defaults, the shared options included;
+    shared options that are not settings are handed over as settings_from.options.
     A KragrecError raised by the command becomes one line `error: ...` on stderr and exit code 1.
     """
     shared = {name: annotation for group in groups for name, annotation in group.items()}
+    setting_names = {f.name for f in dataclasses.fields(Settings)}
 
     def decorate(command: F) -> F:
         own = [p for p in inspect.signature(command, eval_str=True).parameters.values() if p.name != "settings_from"]
@@ -64,7 +67,9 @@ def uses_settings(*groups: dict[str, Any]) -> Callable[[F], F]:
             common = {name: kwargs.pop(name) for name in shared}
 
             def settings_from(**more: Any) -> Settings:
-                return load_settings({**common, **more})
+                return load_settings({**{n: v for n, v in common.items() if n in setting_names}, **more})
+
+            settings_from.options = {n: v for n, v in common.items() if n not in setting_names}  # type: ignore[attr-defined]
 
             try:
                 return command(settings_from=settings_from, **kwargs)
@@ -233,8 +238,57 @@ def retrieve_command(
         typer.echo(f"wrote {html}", err=True)
 
 
+TRAIN_OPTION = {
+    "method": ("--method", str, "k-ragrec (KG soft tokens) or lora-no-kg."),
+    "llm": ("--llm", str, "LLM: HF id or local path (default the packaged SmolLM2-135M-Instruct)."),
+    "llm_mode": ("--llm-mode", str, "lora (default) or frozen."),
+    "soft_tokens": ("--soft-tokens", str, "per-graph (paper, default) or mean (released code)."),
+    "epochs": ("--epochs", int, "Epochs (default 3)."),
+    "batch_size": ("--batch-size", int, "Samples per step and rank (default 4)."),
+    "grad_accum": ("--grad-accum", int, "Gradient accumulation steps (default 1)."),
+    "lr": ("--lr", float, "AdamW learning rate (paper 1e-5)."),
+    "weight_decay": ("--weight-decay", float, "AdamW weight decay (default 0.05)."),
+    "warmup_ratio": ("--warmup-ratio", float, "Share of steps with linear warmup (default 0.05)."),
+    "clip": ("--clip", float, "Gradient-norm clipping (default 1.0)."),
+    "max_train": ("--max-train", int, "Train on a seeded subset of this many windows."),
+    "max_valid": ("--max-valid", int, "Validate on a seeded subset of this many users."),
+    "val_every": ("--val-every", int, "Validate every N optimizer steps (default: every epoch)."),
+    "patience": ("--patience", int, "Stop after this many validations without a better ACC (default 2)."),
+    "checkpoint_every": ("--checkpoint-every", int, "Save a resumable checkpoint every N steps (default 50)."),
+    "num_workers": ("--num-workers", int, "DataLoader workers building sub-graph tensors (default 1)."),
+    "gnn_hidden": ("--gnn-hidden", int, "Graph encoder width (default 1024)."),
+    "gnn_layers": ("--gnn-layers", int, "Graph encoder layers (default 4)."),
+    "lora_r": ("--lora-r", int, "LoRA rank (default 8)."),
+}
+
+
+@app.command("train")
+@uses_settings(GRAPH_STORE, INDEX, {name: _option(*spec) for name, spec in TRAIN_OPTION.items()})
+def train_command(
+    settings_from: SettingsFrom,
+    run_dir: Annotated[Path, typer.Option("--run-dir", help="Where the run's config, metrics and checkpoints go.")],
+    gpus: Annotated[int | None, typer.Option("--gpus", help="Data-parallel training on N GPUs (DDP).")] = None,
+    devices: Annotated[int, typer.Option("--devices", help="Processes for --accelerator (DDP when > 1).")] = 1,
+    accelerator: Annotated[str, typer.Option("--accelerator", help="cpu, cuda or auto.")] = "cpu",
+    bf16: Annotated[bool, typer.Option("--bf16/--no-bf16", help="bf16 autocast (mixed precision).")] = False,
+    resume: Annotated[
+        bool, typer.Option("--resume", help="Continue the run in --run-dir from its last checkpoint.")
+    ] = False,
+) -> None:
+    """Train the KG-augmented LLM recommender; prints the best validation metrics."""
+    from kragrec.render import show_training_summary
+    from kragrec.training.config import TrainConfig
+    from kragrec.training.trainer import launch_training
+
+    settings = settings_from()
+    chosen = {name: value for name, value in settings_from.options.items() if value is not None}  # type: ignore[attr-defined]
+    if gpus is not None:
+        accelerator, devices = "cuda", gpus
+    config = TrainConfig(run_dir=run_dir, accelerator=accelerator, devices=devices, bf16=bf16, **chosen)
+    show_training_summary(launch_training(settings, config, resume=resume))
+
+
 PLANNED_VERBS = {
-    "train": ("Train the graph-augmented LLM recommender.", 4),
     "eval": ("Evaluate a run or a baseline on the prepared candidate lists.", 5),
     "recommend": ("Rank candidates for a user and explain them.", 5),
 }

@@ -143,3 +143,16 @@ def show_evidence(view: dict[str, Any]) -> None:
 
 def _short(text: str, limit: int = 60) -> str:
     return text if len(text) <= limit else text[: limit - 1] + "…"
+
+
+def show_training_summary(summary: dict[str, Any]) -> None:
+    """Print the best validation metrics of a training run."""
+    best = summary["best"]
+    if best is None:
+        stdout_console.print(f"run {summary['run_dir']}: no validation yet")
+        return
+    table = Table(title=f"best validation (step {best['step']}, epoch {best['epoch']}) of {summary['run_dir']}")
+    for name in best["valid"]:
+        table.add_column(name, justify="right")
+    table.add_row(*(f"{value:.4f}" for value in best["valid"].values()))
+    stdout_console.print(table)

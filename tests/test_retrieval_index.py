@@ -8,6 +8,7 @@ from dataclasses import replace
 import networkx as nx
 import numpy as np
 import pytest
+import torch
 from typer.testing import CliRunner
 
 from kragrec.cli import app
@@ -175,14 +176,12 @@ def test_retrieval_follows_policy_rerank_and_caches(indexed):
             )
         for candidate, subgraph in zip(result.kept, result.subgraphs, strict=True):
             assert subgraph.hops == candidate.layer and subgraph.seed == retriever.graph.entity_ids[candidate.row]
-            data = subgraph.to_data(
-                {e: n for n, e in enumerate(retriever.graph.entity_ids)},
-                retriever.layers[0],
-                np.ones((len(retriever.graph.relations), 384), dtype=np.float32),
-                {r: n for n, r in enumerate(retriever.graph.relations)},
-            )
+            data = retriever.features.data(subgraph)
             assert data.x.shape == (len(subgraph.nodes), 384)
             assert data.edge_index.shape == (2, 2 * len(subgraph.edges))
+            assert data.edge_attr.shape == (2 * len(subgraph.edges), 384)
+            seed_row = retriever.graph.entity_ids.index(subgraph.seed)
+            torch.testing.assert_close(data.x[0], torch.from_numpy(retriever.layers[0][seed_row]))
         trips = retriever.extractor.round_trips
     with open_retriever(indexed) as warm:
         again = warm.retrieve(history)

@@ -117,6 +117,10 @@ class GraphLLM(nn.Module):
         output = self.llm(inputs_embeds=inputs, attention_mask=mask, position_ids=positions, logits_to_keep=1)
         return output.logits[:, -1, :].float()
 
+    def forward(self, batch: ModelBatch) -> torch.Tensor:
+        """The training loss (forward is what data-parallel wrappers synchronise gradients through)."""
+        return self.loss(batch)
+
     def scores(self, batch: ModelBatch) -> torch.Tensor:
         """Logits of the candidates' letters, exactly the label token ids: [batch, candidates]."""
         return self.last_logits(batch)[:, self.letter_ids[: batch.num_candidates]]

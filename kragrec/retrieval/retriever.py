@@ -16,7 +16,7 @@ from kragrec.config import Settings
 from kragrec.retrieval.encoder import TextEncoder
 from kragrec.retrieval.graph_view import KnowledgeGraph
 from kragrec.retrieval.policy import items_to_augment
-from kragrec.retrieval.subgraph import SubGraph, SubGraphExtractor
+from kragrec.retrieval.subgraph import GraphFeatures, SubGraph, SubGraphExtractor
 from kragrec.retrieval.vector_store import VectorStore
 
 
@@ -52,6 +52,7 @@ class Retriever:
         settings: Settings,
         graph: KnowledgeGraph,
         layers: list[np.ndarray],
+        relation_vectors: np.ndarray,
         encoder: TextEncoder,
         vector_store: VectorStore,
         collection: str,
@@ -60,6 +61,12 @@ class Retriever:
         self.settings = settings
         self.graph = graph
         self.layers = layers
+        self.features = GraphFeatures(
+            row_of={entity: n for n, entity in enumerate(graph.entity_ids)},
+            node_vectors=layers[0],
+            relation_vectors=relation_vectors,
+            relation_index={relation: n for n, relation in enumerate(graph.relations)},
+        )
         self.encoder = encoder
         self.vector_store = vector_store
         self.collection = collection

@@ -91,13 +91,23 @@ def open_retriever(settings: Settings, persist_cache: bool = True) -> Iterator[R
         )
     with np.load(folder / VECTORS_FILE) as stored:
         layers = [stored[name] for name in spec.vector_names]
+        relation_vectors = stored["relations"]
     store = open_graph_store(settings, read_only=True)
     vector_store = LazyVectorStore(settings)
     try:
         graph = read_knowledge_graph(store)
         encoder = load_text_encoder(spec.encoder, settings.cache_dir)
         extractor = SubGraphExtractor(store, settings.fanout)
-        retriever = Retriever(settings, graph, layers, encoder, vector_store, spec.collection, extractor)  # type: ignore[arg-type]
+        retriever = Retriever(
+            settings,
+            graph,
+            layers,
+            relation_vectors,
+            encoder,
+            vector_store,
+            spec.collection,
+            extractor,  # type: ignore[arg-type]
+        )
         key = _cache_key(settings, spec)
         path = cache_path(settings, spec)
         load_cache(retriever, path, key)

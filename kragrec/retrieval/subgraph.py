@@ -23,22 +23,27 @@ class SubGraph:
     nodes: tuple[str, ...]
     edges: tuple[Edge, ...]
 
-    def to_data(
-        self,
-        row_of: dict[str, int],
-        node_vectors: np.ndarray,
-        relation_vectors: np.ndarray,
-        relation_index: dict[str, int],
-    ) -> Data:
+
+@dataclass(frozen=True)
+class GraphFeatures:
+    """What sub-graph tensors are built from: layer-0 entity vectors and relation vectors, with their indexes."""
+
+    row_of: dict[str, int]
+    node_vectors: np.ndarray
+    relation_vectors: np.ndarray
+    relation_index: dict[str, int]
+
+    def data(self, subgraph: SubGraph) -> Data:
         """PyG Data: x = layer-0 vectors, edges in both directions, edge_attr = relation embeddings."""
-        local = {node: n for n, node in enumerate(self.nodes)}
-        x = torch.from_numpy(node_vectors[[row_of[node] for node in self.nodes]])
-        heads = [local[h] for h, _, _ in self.edges]
-        tails = [local[t] for _, _, t in self.edges]
-        relations = [relation_index[r] for _, r, _ in self.edges] * 2
+        local = {node: n for n, node in enumerate(subgraph.nodes)}
+        x = torch.from_numpy(self.node_vectors[[self.row_of[node] for node in subgraph.nodes]])
+        heads = [local[h] for h, _, _ in subgraph.edges]
+        tails = [local[t] for _, _, t in subgraph.edges]
+        relations = [self.relation_index[r] for _, r, _ in subgraph.edges] * 2
         edge_index = torch.tensor([heads + tails, tails + heads], dtype=torch.long).reshape(2, -1)
-        edge_attr = torch.from_numpy(relation_vectors[relations]).reshape(-1, relation_vectors.shape[1])
-        return Data(x=x, edge_index=edge_index, edge_attr=edge_attr, num_nodes=len(self.nodes))
+        width = self.relation_vectors.shape[1]
+        edge_attr = torch.from_numpy(self.relation_vectors[relations]).reshape(-1, width)
+        return Data(x=x, edge_index=edge_index, edge_attr=edge_attr, num_nodes=len(subgraph.nodes))
 
 
 class SubGraphExtractor:

@@ -1,0 +1,97 @@
+"""Training and validation samples for the LLM recommender: prompts, candidates, labels and retrieved sub-graphs."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+
+from kragrec.config import Settings
+from kragrec.data.candidates import draw_candidates
+from kragrec.data.dataset import natural_key
+from kragrec.data.registry import open_dataset
+from kragrec.files import read_jsonl
+from kragrec.models.prompt import PromptTokens, prompt_tokens, recommendation_prompt
+from kragrec.retrieval.retriever import Retriever, retrieval_query_text
+from kragrec.retrieval.subgraph import SubGraph
+
+TRAIN_CANDIDATE_STREAM = 3
+
+
+@dataclass(frozen=True)
+class Record:
+    """One prepared sample: user, history, target, candidate list."""
+
+    user: str
+    history: list[str]
+    target: str
+    candidates: list[str]
+
+
+@dataclass(frozen=True)
+class PromptSample:
+    """A record made ready for the model, sub-graphs still as ids (tensors are built in DataLoader workers)."""
+
+    record: Record
+    tokens: PromptTokens
+    subgraphs: list[SubGraph]
+    label: int
+
+
+def _subset(records: list[Record], limit: int | None, seed: int) -> list[Record]:
+    if limit is None or limit >= len(records):
+        return records
+    chosen = np.random.default_rng(seed).choice(len(records), size=limit, replace=False)
+    return [records[i] for i in sorted(chosen)]
+
+
+def training_records(settings: Settings, limit: int | None) -> list[Record]:
+    """Training windows (a seeded subset when limited) with candidates drawn like the prepared ones."""
+    windows = read_jsonl(settings.prepared_dir / "train.jsonl")
+    chosen = _subset([Record(w["user"], w["history"], w["target"], []) for w in windows], limit, settings.seed)
+    dataset = open_dataset(settings, settings.dataset)
+    rated: dict[str, set[str]] = {}
+    for inter in dataset.interactions:
+        rated.setdefault(inter.user, set()).add(inter.item)
+    all_items = sorted(dataset.items, key=natural_key)
+    return [
+        Record(
+            r.user,
+            r.history,
+            r.target,
+            draw_candidates(
+                r.target, rated[r.user], all_items, settings.candidates, settings.seed, (TRAIN_CANDIDATE_STREAM, n)
+            ),
+        )
+        for n, r in enumerate(chosen)
+    ]
+
+
+def evaluation_records(settings: Settings, split: str, limit: int | None) -> list[Record]:
+    """The prepared valid or test samples (a seeded subset when limited)."""
+    records = [
+        Record(r["user"], r["history"], r["target"], r["candidates"])
+        for r in read_jsonl(settings.prepared_dir / f"{split}.jsonl")
+    ]
+    return _subset(records, limit, settings.seed)
+
+
+def prompt_samples(
+    records: list[Record], retriever: Retriever, tokenizer, use_graph: bool, training: bool
+) -> list[PromptSample]:
+    """Retrieve for every record (query texts encoded in one batch) and build its prompt tokens."""
+    items = retriever.graph.items
+    if use_graph:
+        retriever.encode_queries([retrieval_query_text([items[i].text for i in r.history]) for r in records])
+    samples = []
+    for record in records:
+        subgraphs = retriever.retrieve(record.history, training=training).subgraphs if use_graph else []
+        prompt = recommendation_prompt(
+            [items[i].text for i in record.history],
+            [items[c].text for c in record.candidates],
+            with_graph=bool(subgraphs),
+        )
+        samples.append(
+            PromptSample(record, prompt_tokens(tokenizer, prompt), subgraphs, record.candidates.index(record.target))
+        )
+    return samples

@@ -1,0 +1,300 @@
+"""`kragrec train`: Lightning Fabric data-parallel training with validation, early stopping and exact resume."""
+
+from __future__ import annotations
+
+import dataclasses
+import json
+import random
+import shutil
+import time
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import torch
+from lightning_fabric import Fabric
+from lightning_fabric.strategies import DDPStrategy
+from torch.utils.data import DataLoader
+
+from kragrec.config import Settings
+from kragrec.evaluation.metrics import metrics_from_ranks, target_ranks
+from kragrec.files import json_line, swap_dirs, write_json
+from kragrec.models.checkpoint import load_trained_parts, save_trained_parts
+from kragrec.models.collate import collate
+from kragrec.models.graph_encoder import GraphEncoder, Projector
+from kragrec.models.graph_llm import GraphLLM, LoraSettings
+from kragrec.models.llm import load_llm, load_tokenizer
+from kragrec.models.prompt import letter_token_ids
+from kragrec.progress import progress_bar
+from kragrec.retrieval.session import open_retriever
+from kragrec.retrieval.subgraph import GraphFeatures
+from kragrec.training.config import TrainConfig
+from kragrec.training.dataset import EpochOrder, PromptDataset
+from kragrec.training.samples import PromptSample, evaluation_records, prompt_samples, training_records
+from kragrec.training.schedule import warmup_cosine
+
+
+@dataclass
+class TrainingData:
+    """Everything the ranks need, prepared once in the launching process (ranks never open the stores)."""
+
+    train: list[PromptSample]
+    valid: list[PromptSample]
+    features: GraphFeatures
+
+
+def prepare_training_data(settings: Settings, config: TrainConfig) -> TrainingData:
+    """Retrieve for every training and validation sample through the cached retriever."""
+    tokenizer = load_tokenizer(config.llm, settings.cache_dir)
+    with open_retriever(settings) as retriever:
+        records = training_records(settings, config.max_train)
+        train = prompt_samples(records, retriever, tokenizer, config.uses_graph, training=True)
+        records = evaluation_records(settings, "valid", config.max_valid)
+        valid = prompt_samples(records, retriever, tokenizer, config.uses_graph, training=False)
+        return TrainingData(train, valid, retriever.features)
+
+
+def build_model(settings: Settings, config: TrainConfig, features: GraphFeatures) -> GraphLLM:
+    """The LLM (frozen or LoRA) with a fresh graph encoder and projector when the method uses the KG."""
+    llm = load_llm(config.llm, settings.cache_dir)
+    tokenizer = load_tokenizer(config.llm, settings.cache_dir)
+    encoder = projector = None
+    if config.uses_graph:
+        encoder = GraphEncoder(
+            features.node_vectors.shape[1],
+            features.relation_vectors.shape[1],
+            hidden=config.gnn_hidden,
+            layers=config.gnn_layers,
+            heads=config.gnn_heads,
+        )
+        projector = Projector(config.gnn_hidden, llm.config.hidden_size)
+    lora = LoraSettings(config.lora_r, config.lora_alpha, config.lora_dropout)
+    return GraphLLM(
+        llm,
+        letter_token_ids(tokenizer, settings.candidates),
+        encoder,
+        projector,
+        config.llm_mode,
+        config.soft_tokens,
+        lora,
+    )
+
+
+@torch.no_grad()
+def evaluate(model: GraphLLM, loader: DataLoader) -> tuple[dict[str, float], np.ndarray]:
+    """Metrics and per-sample target ranks of a model over a loader (one forward pass per batch)."""
+    was_training = model.training
+    model.eval()
+    ranks = []
+    for batch in loader:
+        scores = model.scores(batch).float().cpu().numpy()
+        ranks.append(target_ranks(scores, batch.labels.numpy()))
+    model.train(was_training)
+    all_ranks = np.concatenate(ranks) if ranks else np.zeros(0, dtype=np.int64)
+    return metrics_from_ranks(all_ranks), all_ranks
+
+
+def _rng_state() -> dict[str, Any]:
+    return {"torch": torch.get_rng_state(), "numpy": np.random.get_state(), "python": random.getstate()}
+
+
+def _set_rng_state(state: dict[str, Any]) -> None:
+    torch.set_rng_state(state["torch"])
+    np.random.set_state(state["numpy"])
+    random.setstate(state["python"])
+
+
+@dataclass
+class Progress:
+    """Where training stands; saved with every checkpoint."""
+
+    epoch: int = 0
+    batches_in_epoch: int = 0
+    step: int = 0
+    best_acc: float = -1.0
+    bad_evaluations: int = 0
+    stopped_early: bool = False
+
+
+def _save_checkpoint(folder: Path, model: GraphLLM, optimizer, scheduler, progress: Progress) -> None:
+    staging = folder.with_name(folder.name + ".partial")
+    shutil.rmtree(staging, ignore_errors=True)
+    save_trained_parts(model, staging)
+    torch.save(
+        {
+            "optimizer": optimizer.state_dict(),
+            "scheduler": scheduler.state_dict(),
+            "rng": _rng_state(),
+            "progress": dataclasses.asdict(progress),
+        },
+        staging / "training_state.pt",
+    )
+    swap_dirs(staging, folder)
+
+
+def _load_checkpoint(folder: Path, model: GraphLLM, optimizer, scheduler) -> Progress:
+    load_trained_parts(model, folder)
+    state = torch.load(folder / "training_state.pt", weights_only=False)
+    optimizer.load_state_dict(state["optimizer"])
+    scheduler.load_state_dict(state["scheduler"])
+    _set_rng_state(state["rng"])
+    return Progress(**state["progress"])
+
+
+def _loader(dataset: PromptDataset, sampler: EpochOrder, config: TrainConfig) -> DataLoader:
+    return DataLoader(
+        dataset,
+        batch_size=config.batch_size,
+        sampler=sampler,
+        collate_fn=collate,
+        num_workers=config.num_workers,
+        generator=torch.Generator().manual_seed(0),  # keeps worker seeding off the global RNG, for exact resume
+        persistent_workers=False,
+    )
+
+
+class LaunchArguments:
+    """What each rank receives; a plain object, since Fabric's spawn launcher rejects frozen dataclasses."""
+
+    def __init__(self, settings: Settings, config: TrainConfig, data: TrainingData, resume: bool) -> None:
+        self.settings, self.config, self.data, self.resume = settings, config, data, resume
+
+
+def train_worker(fabric: Fabric, arguments: LaunchArguments) -> None:
+    """The training loop every rank runs."""
+    settings, config, data, resume = arguments.settings, arguments.config, arguments.data, arguments.resume
+    fabric.seed_everything(settings.seed)
+    model = build_model(settings, config, data.features)
+    trainable = [p for p in model.parameters() if p.requires_grad]
+    optimizer = torch.optim.AdamW(trainable, lr=config.lr, weight_decay=config.weight_decay, betas=config.betas)
+    train_set = PromptDataset(data.train, data.features, settings.candidates)
+    sampler = EpochOrder(len(train_set), settings.seed, shuffle=True, rank=fabric.global_rank, world=fabric.world_size)
+    steps_per_epoch = max(1, len(sampler) // (config.batch_size * config.grad_accum))
+    total_steps = steps_per_epoch * config.epochs
+    warmup = int(config.warmup_ratio * total_steps)
+    scheduler = torch.optim.lr_scheduler.LambdaLR(optimizer, lambda step: warmup_cosine(step, total_steps, warmup))
+    run_dir = config.run_dir
+    progress = Progress()
+    if resume and (run_dir / "checkpoints" / "last").is_dir():
+        progress = _load_checkpoint(run_dir / "checkpoints" / "last", model, optimizer, scheduler)
+    wrapped, optimizer = fabric.setup(model, optimizer)
+    valid_loader = DataLoader(
+        PromptDataset(data.valid, data.features, settings.candidates),
+        batch_size=config.batch_size,
+        collate_fn=collate,
+        num_workers=config.num_workers,
+    )
+    log = (run_dir / "metrics.jsonl").open("a", encoding="utf-8") if fabric.is_global_zero else None
+
+    def validate_and_checkpoint(validate: bool) -> None:
+        if validate:
+            if fabric.is_global_zero:
+                metrics, _ = evaluate(model, valid_loader)
+                improved = metrics["acc"] > progress.best_acc
+                if improved:
+                    progress.best_acc = metrics["acc"]
+                    progress.bad_evaluations = 0
+                    save_trained_parts(model, run_dir / "checkpoints" / "best")
+                else:
+                    progress.bad_evaluations += 1
+                log.write(json_line({"step": progress.step, "epoch": progress.epoch, "valid": metrics}) + "\n")
+                log.flush()
+            stop = fabric.broadcast(progress.bad_evaluations >= config.patience, src=0)
+            progress.stopped_early = bool(stop)
+            progress.best_acc = float(fabric.broadcast(progress.best_acc, src=0))
+        if fabric.is_global_zero:
+            _save_checkpoint(run_dir / "checkpoints" / "last", model, optimizer, scheduler, progress)
+        fabric.barrier()
+
+    wrapped.train()
+    started = time.perf_counter()
+    seen = 0
+    with progress_bar(disable=not fabric.is_global_zero) as bar:
+        task = bar.add_task("train", total=total_steps, completed=progress.step)
+        while progress.epoch < config.epochs and not progress.stopped_early:
+            sampler.epoch, sampler.skip = progress.epoch, progress.batches_in_epoch * config.batch_size
+            loader = fabric.setup_dataloaders(_loader(train_set, sampler, config), use_distributed_sampler=False)
+            for batch in loader:
+                micro = progress.batches_in_epoch % config.grad_accum
+                with fabric.no_backward_sync(wrapped, enabled=micro < config.grad_accum - 1):
+                    loss = wrapped(batch) / config.grad_accum
+                    fabric.backward(loss)
+                progress.batches_in_epoch += 1
+                seen += batch.size * fabric.world_size
+                if micro < config.grad_accum - 1:
+                    continue
+                fabric.clip_gradients(wrapped, optimizer, max_norm=config.clip)
+                optimizer.step()
+                scheduler.step()
+                optimizer.zero_grad(set_to_none=True)
+                progress.step += 1
+                rate = seen / (time.perf_counter() - started)
+                bar.update(
+                    task,
+                    advance=1,
+                    description=f"train loss {loss.item() * config.grad_accum:.3f} {rate:.2f} samples/s",
+                )
+                if log is not None:
+                    record = {"step": progress.step, "epoch": progress.epoch, "loss": loss.item() * config.grad_accum}
+                    log.write(json_line({**record, "lr": scheduler.get_last_lr()[0], "samples_per_s": rate}) + "\n")
+                validate_now = config.val_every is not None and progress.step % config.val_every == 0
+                if validate_now or progress.step % config.checkpoint_every == 0:
+                    validate_and_checkpoint(validate_now)
+                    if progress.stopped_early:
+                        break
+                if config.stop_after_steps is not None and progress.step >= config.stop_after_steps:
+                    return
+            else:
+                progress.epoch += 1
+                progress.batches_in_epoch = 0
+                validate_and_checkpoint(config.val_every is None)
+    _finish(fabric, model, run_dir)
+    if log is not None:
+        log.close()
+
+
+def _finish(fabric: Fabric, model: GraphLLM, run_dir: Path) -> None:
+    """Record whether every rank ended with the same trained weights."""
+    flat = torch.cat([p.detach().float().flatten() for p in model.parameters() if p.requires_grad])
+    checksums = fabric.all_gather(torch.stack([flat.sum(), (flat * flat).sum()])).reshape(-1, 2)
+    if fabric.is_global_zero:
+        write_json(
+            run_dir / "ranks.json",
+            {
+                "world_size": fabric.world_size,
+                "checksums": checksums.tolist(),
+                "identical": bool((checksums == checksums[0]).all()),
+            },
+        )
+
+
+def launch_training(settings: Settings, config: TrainConfig, resume: bool = False) -> dict[str, Any]:
+    """Prepare data once, then train on `devices` ranks (DDP) and return the run's summary."""
+    config.run_dir.mkdir(parents=True, exist_ok=True)
+    if not resume:
+        for stale in ("metrics.jsonl", "checkpoints", "ranks.json", "summary.json"):
+            path = config.run_dir / stale
+            shutil.rmtree(path) if path.is_dir() else path.unlink(missing_ok=True)
+    write_json(config.run_dir / "config.json", {"settings": _jsonable(settings), "train": _jsonable(config)})
+    data = prepare_training_data(settings, config)
+    # Unused parameters exist whenever a rank's batch has no sub-graph (popular histories get no KG help).
+    start_method = "spawn" if config.accelerator == "cpu" else "popen"
+    strategy = "auto" if config.devices == 1 else DDPStrategy(start_method=start_method, find_unused_parameters=True)
+    precision = "bf16-mixed" if config.bf16 else "32-true"
+    fabric = Fabric(accelerator=config.accelerator, devices=config.devices, strategy=strategy, precision=precision)
+    fabric.launch(train_worker, LaunchArguments(settings, config, data, resume))
+    return summarise(config.run_dir)
+
+
+def summarise(run_dir: Path) -> dict[str, Any]:
+    """The best validation metrics of a run and where its checkpoints are."""
+    evaluations = [r for r in map(json.loads, (run_dir / "metrics.jsonl").read_text().splitlines()) if "valid" in r]
+    best = max(evaluations, key=lambda r: (r["valid"]["acc"], r["valid"]["mrr"]), default=None)
+    summary = {"run_dir": str(run_dir), "evaluations": len(evaluations), "best": best}
+    write_json(run_dir / "summary.json", summary)
+    return summary
+
+
+def _jsonable(value: Any) -> Any:
+    return json.loads(json.dumps(dataclasses.asdict(value), default=str))

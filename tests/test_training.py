@@ -1,0 +1,110 @@
+"""Training on the tiny dataset with a tiny random Llama: learning, exact resume after a kill, CPU DDP with 2 ranks."""
+
+from __future__ import annotations
+
+import json
+from dataclasses import replace
+
+import pytest
+import torch
+from safetensors.torch import load_file
+from transformers import LlamaConfig, LlamaForCausalLM
+
+from kragrec.data.prepare import prepare
+from kragrec.data.registry import register
+from kragrec.kg_loader.loader import load_kg
+from kragrec.models.llm import DEFAULT_LLM, load_tokenizer
+from kragrec.retrieval.index_builder import build_index
+from kragrec.training.config import TrainConfig
+from kragrec.training.trainer import launch_training
+
+from conftest import TINY, make_settings
+
+
+@pytest.fixture(scope="module")
+def tiny_setup(tmp_path_factory):
+    root = tmp_path_factory.mktemp("train")
+    settings = make_settings(root / "data", dataset="tiny", candidates=10, pop_threshold=0.6, fanout=3)
+    register(settings, TINY, "tiny", origin="fixture")
+    prepare(settings)
+    load_kg(settings)
+    build_index(settings)
+    tokenizer = load_tokenizer(DEFAULT_LLM, settings.cache_dir)
+    torch.manual_seed(0)
+    config = LlamaConfig(
+        vocab_size=len(tokenizer),
+        hidden_size=32,
+        intermediate_size=64,
+        num_hidden_layers=2,
+        num_attention_heads=4,
+        num_key_value_heads=2,
+        max_position_embeddings=1024,
+    )
+    LlamaForCausalLM(config).save_pretrained(root / "tiny-llama")
+    tokenizer.save_pretrained(root / "tiny-llama")
+    return settings, root
+
+
+def tiny_config(root, name, **overrides) -> TrainConfig:
+    base = {
+        "run_dir": root / name,
+        "llm": str(root / "tiny-llama"),
+        "epochs": 2,
+        "batch_size": 2,
+        "lr": 5e-3,
+        "max_train": 8,
+        "max_valid": 6,
+        "gnn_hidden": 16,
+        "gnn_layers": 2,
+        "num_workers": 0,
+        "checkpoint_every": 2,
+    }
+    return TrainConfig(**{**base, **overrides})
+
+
+def trained_tensors(run_dir) -> dict[str, torch.Tensor]:
+    folder = run_dir / "checkpoints" / "last"
+    tensors = dict(load_file(folder / "adapter" / "adapter_model.safetensors"))
+    for module, state in torch.load(folder / "graph_modules.pt", weights_only=True).items():
+        tensors.update({f"{module}.{k}": v for k, v in state.items()})
+    return tensors
+
+
+def metric_lines(run_dir) -> list[dict]:
+    return [json.loads(line) for line in (run_dir / "metrics.jsonl").read_text().splitlines()]
+
+
+def test_training_logs_losses_validates_and_keeps_the_best(tiny_setup):
+    settings, root = tiny_setup
+    summary = launch_training(settings, tiny_config(root, "plain"))
+    lines = metric_lines(root / "plain")
+    losses = [line["loss"] for line in lines if "loss" in line]
+    assert len(losses) == 8  # 2 epochs x 4 steps of 2 samples
+    assert summary["evaluations"] == 2 and 0 <= summary["best"]["valid"]["acc"] <= 1
+    assert (root / "plain" / "checkpoints" / "best" / "graph_modules.pt").is_file()
+    recorded = json.loads((root / "plain" / "config.json").read_text())
+    assert recorded["train"]["lr"] == 5e-3 and recorded["settings"]["dataset"] == "tiny"
+
+
+def test_resume_after_a_kill_gives_the_weights_of_an_uninterrupted_run(tiny_setup):
+    settings, root = tiny_setup
+    launch_training(settings, tiny_config(root, "whole"))
+    killed = tiny_config(root, "resumed", stop_after_steps=5)  # dies at step 5; last checkpoint at step 4
+    launch_training(settings, killed)
+    state = torch.load(root / "resumed" / "checkpoints" / "last" / "training_state.pt", weights_only=False)
+    assert state["progress"]["step"] == 4
+    launch_training(settings, replace(killed, stop_after_steps=None), resume=True)
+    whole, resumed = trained_tensors(root / "whole"), trained_tensors(root / "resumed")
+    assert whole.keys() == resumed.keys()
+    for name, tensor in whole.items():
+        torch.testing.assert_close(resumed[name], tensor, atol=0, rtol=0, msg=name)
+
+
+def test_two_cpu_processes_train_data_parallel_with_identical_weights(tiny_setup):
+    settings, root = tiny_setup
+    launch_training(settings, tiny_config(root, "ddp", epochs=1, devices=2, accelerator="cpu"))
+    ranks = json.loads((root / "ddp" / "ranks.json").read_text())
+    assert ranks["world_size"] == 2
+    assert ranks["identical"] is True
+    steps = [line for line in metric_lines(root / "ddp") if "loss" in line]
+    assert len(steps) == 2  # 8 samples over 2 ranks x 2 per batch
