@@ -146,13 +146,17 @@ def _short(text: str, limit: int = 60) -> str:
 
 
 def show_training_summary(summary: dict[str, Any]) -> None:
-    """Print the best validation metrics of a training run."""
+    """Print the best validation metrics of a run next to popularity and chance on the same samples."""
     best = summary["best"]
     if best is None:
         stdout_console.print(f"run {summary['run_dir']}: no validation yet")
         return
-    table = Table(title=f"best validation (step {best['step']}, epoch {best['epoch']}) of {summary['run_dir']}")
-    for name in best["valid"]:
+    names = list(best["valid"])
+    table = Table(title=f"validation, {summary['valid_samples']} samples: {summary['run_dir']}")
+    table.add_column("ranking")
+    for name in names:
         table.add_column(name, justify="right")
-    table.add_row(*(f"{value:.4f}" for value in best["valid"].values()))
+    table.add_row(f"model (best: step {best['step']})", *(f"{best['valid'][n]:.4f}" for n in names))
+    for label, metrics in summary["references"].items():
+        table.add_row(label, *(f"{metrics[n]:.4f}" for n in names))
     stdout_console.print(table)

@@ -13,3 +13,6 @@ kragrec kg query --param 'title="Toy Story"' \
    RETURN j.title AS film, count(DISTINCT p) AS shared_kg_entities ORDER BY shared_kg_entities DESC, film LIMIT 5'
 kragrec index
 kragrec retrieve --user 1 --html .kragrec/user-1-evidence.html
+# A short K-RagRec (LoRA) training run on a small subset: validation metrics next to popularity and chance.
+kragrec train --run-dir .kragrec/runs/demo --max-train 32 --max-valid 32 --epochs 1 --batch-size 4 \
+  --lr 2e-4 --bf16 --checkpoint-every 6

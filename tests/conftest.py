@@ -6,6 +6,7 @@ import os
 from pathlib import Path
 
 import pytest
+from transformers import LlamaConfig
 
 from kragrec.config import Secret, Settings
 from kragrec.data.registry import register
@@ -55,3 +56,16 @@ def tiny_settings(tmp_path: Path, backend: str) -> Settings:
         store.clear()
         store.close()
     return settings
+
+
+def tiny_llama_config(vocab_size: int, hidden: int) -> LlamaConfig:
+    """A 2-layer Llama small enough for CPU tests; weights come from its random initialisation."""
+    return LlamaConfig(
+        vocab_size=vocab_size,
+        hidden_size=hidden,
+        intermediate_size=2 * hidden,
+        num_hidden_layers=2,
+        num_attention_heads=4,
+        num_key_value_heads=2,
+        max_position_embeddings=1024,
+    )

@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 import torch
 from torch_geometric.data import Data
-from transformers import LlamaConfig, LlamaForCausalLM
+from transformers import LlamaForCausalLM
 
 from kragrec.config import Settings
 from kragrec.models.checkpoint import load_trained_parts, save_trained_parts
@@ -14,6 +14,8 @@ from kragrec.models.graph_encoder import GraphEncoder, Projector
 from kragrec.models.graph_llm import GraphLLM
 from kragrec.models.llm import DEFAULT_LLM, load_tokenizer
 from kragrec.models.prompt import letter_token_ids, prompt_tokens, recommendation_prompt
+
+from conftest import tiny_llama_config
 
 FEATURES = 16
 
@@ -25,16 +27,7 @@ def tokenizer():
 
 def tiny_llm(tokenizer, seed: int = 0) -> LlamaForCausalLM:
     torch.manual_seed(seed)
-    config = LlamaConfig(
-        vocab_size=len(tokenizer),
-        hidden_size=64,
-        intermediate_size=128,
-        num_hidden_layers=2,
-        num_attention_heads=4,
-        num_key_value_heads=2,
-        max_position_embeddings=1024,
-    )
-    return LlamaForCausalLM(config).eval()
+    return LlamaForCausalLM(tiny_llama_config(len(tokenizer), 64)).eval()
 
 
 def tiny_graph_llm(tokenizer, llm_mode="frozen", soft_tokens="per-graph", seed=0) -> GraphLLM:

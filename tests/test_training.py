@@ -8,17 +8,19 @@ from dataclasses import replace
 import pytest
 import torch
 from safetensors.torch import load_file
-from transformers import LlamaConfig, LlamaForCausalLM
+from transformers import LlamaForCausalLM
 
 from kragrec.data.prepare import prepare
 from kragrec.data.registry import register
 from kragrec.kg_loader.loader import load_kg
 from kragrec.models.llm import DEFAULT_LLM, load_tokenizer
+from kragrec.models.prompt import PromptTokens
 from kragrec.retrieval.index_builder import build_index
 from kragrec.training.config import TrainConfig
-from kragrec.training.trainer import launch_training
+from kragrec.training.samples import PromptSample, Record
+from kragrec.training.trainer import launch_training, popularity_metrics
 
-from conftest import TINY, make_settings
+from conftest import TINY, make_settings, tiny_llama_config
 
 
 @pytest.fixture(scope="module")
@@ -31,16 +33,7 @@ def tiny_setup(tmp_path_factory):
     build_index(settings)
     tokenizer = load_tokenizer(DEFAULT_LLM, settings.cache_dir)
     torch.manual_seed(0)
-    config = LlamaConfig(
-        vocab_size=len(tokenizer),
-        hidden_size=32,
-        intermediate_size=64,
-        num_hidden_layers=2,
-        num_attention_heads=4,
-        num_key_value_heads=2,
-        max_position_embeddings=1024,
-    )
-    LlamaForCausalLM(config).save_pretrained(root / "tiny-llama")
+    LlamaForCausalLM(tiny_llama_config(len(tokenizer), 32)).save_pretrained(root / "tiny-llama")
     tokenizer.save_pretrained(root / "tiny-llama")
     return settings, root
 
@@ -81,6 +74,8 @@ def test_training_logs_losses_validates_and_keeps_the_best(tiny_setup):
     losses = [line["loss"] for line in lines if "loss" in line]
     assert len(losses) == 8  # 2 epochs x 4 steps of 2 samples
     assert summary["evaluations"] == 2 and 0 <= summary["best"]["valid"]["acc"] <= 1
+    assert summary["references"]["chance"]["acc"] == pytest.approx(0.1)  # 10 candidates
+    assert summary["valid_samples"] == 6 and 0 <= summary["references"]["popularity"]["acc"] <= 1
     assert (root / "plain" / "checkpoints" / "best" / "graph_modules.pt").is_file()
     recorded = json.loads((root / "plain" / "config.json").read_text())
     assert recorded["train"]["lr"] == 5e-3 and recorded["settings"]["dataset"] == "tiny"
@@ -108,3 +103,14 @@ def test_two_cpu_processes_train_data_parallel_with_identical_weights(tiny_setup
     assert ranks["identical"] is True
     steps = [line for line in metric_lines(root / "ddp") if "loss" in line]
     assert len(steps) == 2  # 8 samples over 2 ranks x 2 per batch
+
+
+def test_popularity_reference_ranks_by_train_counts():
+    tokens = PromptTokens([], [])
+    samples = [
+        PromptSample(Record("u", [], "b", ["a", "b", "c"]), tokens, [], 1),  # b is the most popular: rank 1
+        PromptSample(Record("v", [], "c", ["a", "b", "c"]), tokens, [], 2),  # c is the least popular: rank 3
+    ]
+    metrics = popularity_metrics(samples, {"a": 5, "b": 9, "c": 1})
+    assert metrics["acc"] == 0.5 and metrics["recall@3"] == 1.0
+    assert metrics["mrr"] == pytest.approx((1 + 1 / 3) / 2)

@@ -18,7 +18,7 @@ from lightning_fabric.strategies import DDPStrategy
 from torch.utils.data import DataLoader
 
 from kragrec.config import Settings
-from kragrec.evaluation.metrics import metrics_from_ranks, target_ranks
+from kragrec.evaluation.metrics import chance_metrics, metrics_from_ranks, target_ranks
 from kragrec.files import json_line, swap_dirs, write_json
 from kragrec.models.checkpoint import load_trained_parts, save_trained_parts
 from kragrec.models.collate import collate
@@ -42,6 +42,7 @@ class TrainingData:
     train: list[PromptSample]
     valid: list[PromptSample]
     features: GraphFeatures
+    popularity: dict[str, int]
 
 
 def prepare_training_data(settings: Settings, config: TrainConfig) -> TrainingData:
@@ -52,7 +53,14 @@ def prepare_training_data(settings: Settings, config: TrainConfig) -> TrainingDa
         train = prompt_samples(records, retriever, tokenizer, config.uses_graph, training=True)
         records = evaluation_records(settings, "valid", config.max_valid)
         valid = prompt_samples(records, retriever, tokenizer, config.uses_graph, training=False)
-        return TrainingData(train, valid, retriever.features)
+        popularity = {item.id: item.popularity for item in retriever.graph.items.values()}
+        return TrainingData(train, valid, retriever.features, popularity)
+
+
+def popularity_metrics(samples: list[PromptSample], popularity: dict[str, int]) -> dict[str, float]:
+    """The popularity ranking (train-split rating counts) on the same candidate lists."""
+    scores = np.array([[popularity[c] for c in s.record.candidates] for s in samples], dtype=np.float64)
+    return metrics_from_ranks(target_ranks(scores, np.array([s.label for s in samples])))
 
 
 def build_model(settings: Settings, config: TrainConfig, features: GraphFeatures) -> GraphLLM:
@@ -238,6 +246,7 @@ def train_worker(fabric: Fabric, arguments: LaunchArguments) -> None:
                 if log is not None:
                     record = {"step": progress.step, "epoch": progress.epoch, "loss": loss.item() * config.grad_accum}
                     log.write(json_line({**record, "lr": scheduler.get_last_lr()[0], "samples_per_s": rate}) + "\n")
+                    log.flush()
                 validate_now = config.val_every is not None and progress.step % config.val_every == 0
                 if validate_now or progress.step % config.checkpoint_every == 0:
                     validate_and_checkpoint(validate_now)
@@ -284,14 +293,24 @@ def launch_training(settings: Settings, config: TrainConfig, resume: bool = Fals
     precision = "bf16-mixed" if config.bf16 else "32-true"
     fabric = Fabric(accelerator=config.accelerator, devices=config.devices, strategy=strategy, precision=precision)
     fabric.launch(train_worker, LaunchArguments(settings, config, data, resume))
-    return summarise(config.run_dir)
+    references = {
+        "popularity": popularity_metrics(data.valid, data.popularity),
+        "chance": chance_metrics(settings.candidates),
+    }
+    return summarise(config.run_dir, references, len(data.valid))
 
 
-def summarise(run_dir: Path) -> dict[str, Any]:
-    """The best validation metrics of a run and where its checkpoints are."""
+def summarise(run_dir: Path, references: dict[str, dict[str, float]], valid_samples: int) -> dict[str, Any]:
+    """The best validation metrics of a run, next to reference rankings of the same validation samples."""
     evaluations = [r for r in map(json.loads, (run_dir / "metrics.jsonl").read_text().splitlines()) if "valid" in r]
     best = max(evaluations, key=lambda r: (r["valid"]["acc"], r["valid"]["mrr"]), default=None)
-    summary = {"run_dir": str(run_dir), "evaluations": len(evaluations), "best": best}
+    summary = {
+        "run_dir": str(run_dir),
+        "evaluations": len(evaluations),
+        "valid_samples": valid_samples,
+        "best": best,
+        "references": references,
+    }
     write_json(run_dir / "summary.json", summary)
     return summary
 
