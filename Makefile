@@ -26,3 +26,4 @@ test: lint
 bench: $(VENV)/.installed
 	$(PY) bench/load_kg.py
 	$(PY) bench/retrieval.py
+	$(PY) bench/train_throughput.py
