@@ -43,14 +43,6 @@ def kragrec_sample(retriever: Retriever, history: list[str]) -> list[Data]:
     return [retriever.features.data(g) for g in retriever.retrieve(history).subgraphs]
 
 
-def clear_caches(retriever: Retriever) -> None:
-    """Forget every cached result, so the next sample runs cold (Qdrant search, encoder, Cypher)."""
-    retriever.item_hits.clear()
-    retriever.subgraphs.clear()
-    retriever.query_vectors.clear()
-    retriever.extractor._adjacency.clear()
-
-
 class ReleasedLoop:
     """The released code's retrieval loop over the same vectors and graph."""
 
@@ -116,7 +108,7 @@ def main() -> None:
 
         cold = []
         for sample in cold_samples:
-            clear_caches(retriever)
+            retriever.clear_caches()
             began = time.perf_counter()
             kragrec_sample(retriever, sample["history"])
             cold.append(time.perf_counter() - began)

@@ -77,6 +77,13 @@ class Retriever:
         self.subgraphs: dict[tuple[str, int], SubGraph] = {}
         self.query_vectors: dict[str, np.ndarray] = {}
 
+    def clear_caches(self) -> None:
+        """Forget every cached result, so the next retrieval runs cold (encoder, Qdrant search, Cypher)."""
+        self.item_hits.clear()
+        self.subgraphs.clear()
+        self.query_vectors.clear()
+        self.extractor.clear()
+
     def select(self, history: Sequence[str], training: bool = False) -> list[str]:
         """History items the popularity policy sends to retrieval."""
         s = self.settings

@@ -60,6 +60,10 @@ class SubGraphExtractor:
         self._adjacency: dict[str, dict[str, list[Edge]]] = {}
         self.round_trips = 0
 
+    def clear(self) -> None:
+        """Forget the adjacency read so far."""
+        self._adjacency.clear()
+
     def _load_adjacency(self, nodes: set[str]) -> None:
         missing = sorted(nodes - self._adjacency.keys())
         if not missing:
