@@ -188,6 +188,10 @@ def test_retrieval_follows_policy_rerank_and_caches(indexed):
         assert warm.vector_store._store is None  # item hits came from the persisted cache: Qdrant never opened
         assert warm.extractor.round_trips == 0 and trips > 0
         assert [(c.row, c.layer) for c in again.kept] == [(c.row, c.layer) for c in result.kept]
+        warm.clear_caches()
+        cold = warm.retrieve(history)
+        assert warm.extractor.round_trips > 0 and warm.vector_store._store is not None
+        assert [(c.row, c.layer) for c in cold.kept] == [(c.row, c.layer) for c in result.kept]
 
 
 def test_retrieve_command_prints_tree_json_and_html(indexed, tmp_path):
