@@ -80,12 +80,14 @@ def current_spec(settings: Settings) -> IndexSpec:
     return IndexSpec(settings.dataset, settings.encoder, settings.indexer, settings.hops, settings.hub_cap, fingerprint)
 
 
-def _read_local_meta(folder: Path) -> dict[str, Any] | None:
+def read_local_meta(folder: Path) -> dict[str, Any] | None:
+    """The metadata an index build left in its local folder, if any."""
     path = folder / META_FILE
     return json.loads(path.read_text()) if path.is_file() else None
 
 
-def _is_complete(meta: dict[str, Any] | None, spec: IndexSpec) -> bool:
+def is_complete(meta: dict[str, Any] | None, spec: IndexSpec) -> bool:
+    """Whether metadata records a finished build of exactly this spec."""
     return bool(meta and meta.get("spec") == asdict(spec) and meta.get("complete"))
 
 
@@ -106,7 +108,7 @@ def compute_layers(graph: KnowledgeGraph, spec: IndexSpec, settings: Settings) -
 def _load_or_compute_vectors(
     graph: KnowledgeGraph, spec: IndexSpec, settings: Settings, folder: Path
 ) -> dict[str, np.ndarray]:
-    meta = _read_local_meta(folder)
+    meta = read_local_meta(folder)
     path = folder / VECTORS_FILE
     if meta and meta.get("spec") == asdict(spec) and path.is_file():
         with np.load(path) as stored:
@@ -137,9 +139,9 @@ def build_index(settings: Settings, force: bool = False) -> IndexReport:
     started = time.perf_counter()
     spec = current_spec(settings)
     folder = index_dir(settings, spec)
-    local_meta = _read_local_meta(folder)
-    complete = not force and _is_complete(local_meta, spec) and (folder / VECTORS_FILE).is_file()
-    if complete and (not settings.qdrant_url or _server_is_complete(settings, spec, local_meta)):
+    local_meta = read_local_meta(folder)
+    complete = not force and is_complete(local_meta, spec) and (folder / VECTORS_FILE).is_file()
+    if complete and (not settings.qdrant_url or _serveris_complete(settings, spec, local_meta)):
         assert local_meta is not None
         return IndexReport(
             spec, local_meta["points"], local_meta["dim"], True, {"check": time.perf_counter() - started}
@@ -173,11 +175,11 @@ def build_index(settings: Settings, force: bool = False) -> IndexReport:
     return IndexReport(spec, points, dim, False, seconds)
 
 
-def _server_is_complete(settings: Settings, spec: IndexSpec, local_meta: dict[str, Any] | None) -> bool:
+def _serveris_complete(settings: Settings, spec: IndexSpec, local_meta: dict[str, Any] | None) -> bool:
     vector_store = VectorStore(settings)
     try:
         meta = vector_store.read_meta(spec.collection)
-        return _is_complete(meta, spec) and vector_store.count(spec.collection) == (local_meta or {}).get("points")
+        return is_complete(meta, spec) and vector_store.count(spec.collection) == (local_meta or {}).get("points")
     finally:
         vector_store.close()
 

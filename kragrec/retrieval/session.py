@@ -17,7 +17,14 @@ from kragrec.files import write_json
 from kragrec.kg_loader.backends import open_graph_store
 from kragrec.retrieval.encoder import load_text_encoder
 from kragrec.retrieval.graph_view import read_knowledge_graph
-from kragrec.retrieval.index_builder import META_FILE, VECTORS_FILE, IndexSpec, current_spec, index_dir
+from kragrec.retrieval.index_builder import (
+    VECTORS_FILE,
+    IndexSpec,
+    current_spec,
+    index_dir,
+    is_complete,
+    read_local_meta,
+)
 from kragrec.retrieval.retriever import Candidate, Retriever
 from kragrec.retrieval.subgraph import SubGraph, SubGraphExtractor
 from kragrec.retrieval.vector_store import VectorStore
@@ -83,9 +90,7 @@ def open_retriever(settings: Settings, persist_cache: bool = True) -> Iterator[R
     """A retriever over the current index; fails with a clear message when the index is missing or stale."""
     spec = current_spec(settings)
     folder = index_dir(settings, spec)
-    meta_path = folder / META_FILE
-    meta = json.loads(meta_path.read_text()) if meta_path.is_file() else None
-    if not meta or meta.get("spec") != asdict(spec) or not meta.get("complete"):
+    if not is_complete(read_local_meta(folder), spec):
         raise KragrecError(
             f"no up-to-date index {spec.collection!r} for the loaded graph and these settings: run 'kragrec index'"
         )
@@ -104,9 +109,9 @@ def open_retriever(settings: Settings, persist_cache: bool = True) -> Iterator[R
             layers,
             relation_vectors,
             encoder,
-            vector_store,
+            vector_store,  # type: ignore[arg-type]
             spec.collection,
-            extractor,  # type: ignore[arg-type]
+            extractor,
         )
         key = _cache_key(settings, spec)
         path = cache_path(settings, spec)

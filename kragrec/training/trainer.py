@@ -19,7 +19,7 @@ from torch.utils.data import DataLoader
 
 from kragrec.config import Settings
 from kragrec.evaluation.metrics import chance_metrics, metrics_from_ranks, target_ranks
-from kragrec.files import json_line, swap_dirs, write_json
+from kragrec.files import json_line, replace_dir_atomically, write_json
 from kragrec.models.checkpoint import load_trained_parts, save_trained_parts
 from kragrec.models.collate import collate
 from kragrec.models.graph_encoder import GraphEncoder, Projector
@@ -126,19 +126,17 @@ class Progress:
 
 
 def _save_checkpoint(folder: Path, model: GraphLLM, optimizer, scheduler, progress: Progress) -> None:
-    staging = folder.with_name(folder.name + ".partial")
-    shutil.rmtree(staging, ignore_errors=True)
-    save_trained_parts(model, staging)
-    torch.save(
-        {
-            "optimizer": optimizer.state_dict(),
-            "scheduler": scheduler.state_dict(),
-            "rng": _rng_state(),
-            "progress": dataclasses.asdict(progress),
-        },
-        staging / "training_state.pt",
-    )
-    swap_dirs(staging, folder)
+    with replace_dir_atomically(folder) as staging:
+        save_trained_parts(model, staging)
+        torch.save(
+            {
+                "optimizer": optimizer.state_dict(),
+                "scheduler": scheduler.state_dict(),
+                "rng": _rng_state(),
+                "progress": dataclasses.asdict(progress),
+            },
+            staging / "training_state.pt",
+        )
 
 
 def _load_checkpoint(folder: Path, model: GraphLLM, optimizer, scheduler) -> Progress:
