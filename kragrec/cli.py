@@ -242,6 +242,7 @@ TRAIN_OPTION = {
     "method": ("--method", str, "k-ragrec (KG soft tokens) or lora-no-kg."),
     "llm": ("--llm", str, "LLM: HF id or local path (default the packaged SmolLM2-135M-Instruct)."),
     "llm_mode": ("--llm-mode", str, "lora (default) or frozen."),
+    "llm_dtype": ("--llm-dtype", str, "Weights of the LLM: float32 (default), bfloat16 or float16."),
     "soft_tokens": ("--soft-tokens", str, "per-graph (paper, default) or mean (released code)."),
     "epochs": ("--epochs", int, "Epochs (default 3)."),
     "batch_size": ("--batch-size", int, "Samples per step and rank (default 4)."),
@@ -258,8 +259,23 @@ TRAIN_OPTION = {
     "num_workers": ("--num-workers", int, "DataLoader workers building sub-graph tensors (default 1)."),
     "gnn_hidden": ("--gnn-hidden", int, "Graph encoder width (default 1024)."),
     "gnn_layers": ("--gnn-layers", int, "Graph encoder layers (default 4)."),
+    "gnn_heads": ("--gnn-heads", int, "Graph encoder attention heads (default 4)."),
     "lora_r": ("--lora-r", int, "LoRA rank (default 8)."),
+    "lora_alpha": ("--lora-alpha", int, "LoRA alpha (default 16)."),
+    "lora_dropout": ("--lora-dropout", float, "LoRA dropout (default 0.1)."),
+    "lora_targets": ("--lora-targets", str, "Comma-separated module names LoRA adapts (default q_proj,v_proj)."),
 }
+
+
+def parse_betas(text: str) -> tuple[float, float]:
+    """AdamW betas from "B1,B2", each in [0, 1)."""
+    try:
+        first, second = (float(part) for part in text.split(","))
+    except ValueError:
+        raise KragrecError(f"--betas {text!r}: expected two numbers like 0.9,0.95") from None
+    if not (0 <= first < 1 and 0 <= second < 1):
+        raise KragrecError(f"--betas {text!r}: each beta must be in [0, 1)")
+    return first, second
 
 
 @app.command("train")
@@ -271,6 +287,10 @@ def train_command(
     devices: Annotated[int, typer.Option("--devices", help="Processes for --accelerator (DDP when > 1).")] = 1,
     accelerator: Annotated[str, typer.Option("--accelerator", help="cpu, cuda or auto.")] = "cpu",
     bf16: Annotated[bool, typer.Option("--bf16/--no-bf16", help="bf16 autocast (mixed precision).")] = False,
+    shard: Annotated[
+        bool, typer.Option("--shard", help="One replica spread across all visible GPUs (device_map), one process.")
+    ] = False,
+    betas: Annotated[str | None, typer.Option("--betas", help="AdamW betas as B1,B2 (paper 0.9,0.95).")] = None,
     resume: Annotated[
         bool, typer.Option("--resume", help="Continue the run in --run-dir from its last checkpoint.")
     ] = False,
@@ -284,7 +304,9 @@ def train_command(
     chosen = {name: value for name, value in settings_from.options.items() if value is not None}  # type: ignore[attr-defined]
     if gpus is not None:
         accelerator, devices = "cuda", gpus
-    config = TrainConfig(run_dir=run_dir, accelerator=accelerator, devices=devices, bf16=bf16, **chosen)
+    if betas is not None:
+        chosen["betas"] = parse_betas(betas)
+    config = TrainConfig(run_dir=run_dir, accelerator=accelerator, devices=devices, bf16=bf16, shard=shard, **chosen)
     show_training_summary(launch_training(settings, config, resume=resume))
 
 

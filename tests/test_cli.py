@@ -115,3 +115,11 @@ def test_load_without_a_store_server_fails_cleanly(clean_env):
     )
     assert result.exit_code == 1
     assert result.stderr.strip() == "error: cannot reach the Neo4j server set by neo4j_uri (ServiceUnavailable)"
+
+
+@pytest.mark.parametrize(("betas", "message"), [("0.9", "expected two numbers"), ("0.9,1.5", "must be in [0, 1)")])
+def test_bad_betas_are_one_line_errors(clean_env, betas, message):
+    result = invoke("train", "--run-dir", "r", "--betas", betas, "--data-dir", "d")
+    assert result.exit_code == 1
+    assert result.stderr.startswith("error: --betas") and message in result.stderr
+    assert len(result.stderr.strip().splitlines()) == 1

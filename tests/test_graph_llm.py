@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 import torch
 from torch_geometric.data import Data
-from transformers import LlamaForCausalLM
+from transformers import AutoTokenizer, LlamaForCausalLM
 
 from kragrec.config import Settings
 from kragrec.models.checkpoint import load_trained_parts, save_trained_parts
@@ -14,6 +14,7 @@ from kragrec.models.graph_encoder import GraphEncoder, Projector
 from kragrec.models.graph_llm import GraphLLM
 from kragrec.models.llm import DEFAULT_LLM, load_tokenizer
 from kragrec.models.prompt import letter_token_ids, prompt_tokens, recommendation_prompt
+from kragrec.wheels import unpacked_file
 
 from conftest import tiny_llama_config
 
@@ -23,6 +24,21 @@ FEATURES = 16
 @pytest.fixture(scope="module")
 def tokenizer():
     return load_tokenizer(DEFAULT_LLM, Settings().cache_dir)
+
+
+# Llama-2's SentencePiece vocabulary, as llama.cpp ships it for its tokenizer tests (inside the sdist only).
+LLAMA_CPP_SDIST = ("llama-cpp-python==0.3.36", "llama_cpp_python-0.3.36.tar.gz")
+LLAMA2_VOCAB = "llama_cpp_python-0.3.36/vendor/llama.cpp/models/ggml-vocab-llama-spm.gguf"
+# ids of "▁A" … "▁T" in Llama-2's vocabulary, as the released K-RagRec code scores them
+LLAMA2_LETTER_IDS = [319, 350, 315, 360, 382, 383, 402, 379, 306, 435, 476, 365, 341, 405, 438, 349, 660, 390, 317, 323]
+
+
+@pytest.fixture(scope="module")
+def llama2_tokenizer():
+    vocab = unpacked_file(*LLAMA_CPP_SDIST, LLAMA2_VOCAB, Settings().cache_dir)
+    tokenizer = AutoTokenizer.from_pretrained(vocab.parent, gguf_file=vocab.name)
+    assert len(tokenizer) == 32000
+    return tokenizer
 
 
 def tiny_llm(tokenizer, seed: int = 0) -> LlamaForCausalLM:
@@ -68,6 +84,23 @@ def test_option_letters_are_single_tokens_used_for_both_labels_and_scores(tokeni
     torch.testing.assert_close(model.scores(batch), logits[:, ids])
     expected = torch.nn.functional.cross_entropy(logits, torch.tensor(ids)[batch.labels])
     torch.testing.assert_close(model.loss(batch), expected)
+
+
+@pytest.mark.parametrize("which", ["smollm2", "llama2"])
+def test_scored_ids_are_the_ids_of_the_answer_written_after_the_prompt(tokenizer, llama2_tokenizer, which):
+    """Appending a letter's label id to the prompt ids gives the same ids as tokenizing the answered prompt."""
+    chosen = {"smollm2": tokenizer, "llama2": llama2_tokenizer}[which]
+    ids = letter_token_ids(chosen, 20)
+    if which == "llama2":
+        assert ids == LLAMA2_LETTER_IDS
+    prompt = recommendation_prompt(["Heat (1995)"], [f"Film {n}" for n in range(20)], with_graph=False)
+    tokens = prompt_tokens(chosen, prompt)
+    prompt_ids = tokens.before + tokens.after
+    text = chosen.decode(prompt_ids)
+    separator = "" if chosen.chat_template else " "  # chat turns start on a new line; "Answer:" takes " A"
+    for letter, label_id in zip("ABCDEFGHIJKLMNOPQRST", ids, strict=True):
+        answered = chosen(text + separator + letter, add_special_tokens=False)["input_ids"]
+        assert answered == [*prompt_ids, label_id]
 
 
 def test_prompt_uses_the_chat_template_and_splits_at_the_graph_slot(tokenizer):

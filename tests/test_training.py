@@ -12,6 +12,7 @@ from transformers import LlamaForCausalLM
 
 from kragrec.data.prepare import prepare
 from kragrec.data.registry import register
+from kragrec.errors import KragrecError
 from kragrec.kg_loader.loader import load_kg
 from kragrec.models.llm import DEFAULT_LLM, load_tokenizer
 from kragrec.models.prompt import PromptTokens
@@ -94,6 +95,12 @@ def test_resume_after_a_kill_gives_the_weights_of_an_uninterrupted_run(tiny_setu
     for name, tensor in whole.items():
         torch.testing.assert_close(resumed[name], tensor, atol=0, rtol=0, msg=name)
 
+    # step 5 was trained twice; the log keeps one line per step, the same as the uninterrupted run's
+    def without_speed(run_dir):
+        return [{k: v for k, v in line.items() if k != "samples_per_s"} for line in metric_lines(run_dir)]
+
+    assert without_speed(root / "resumed") == without_speed(root / "whole")
+
 
 def test_two_cpu_processes_train_data_parallel_with_identical_weights(tiny_setup):
     settings, root = tiny_setup
@@ -114,3 +121,30 @@ def test_popularity_reference_ranks_by_train_counts():
     metrics = popularity_metrics(samples, {"a": 5, "b": 9, "c": 1})
     assert metrics["acc"] == 0.5 and metrics["recall@3"] == 1.0
     assert metrics["mrr"] == pytest.approx((1 + 1 / 3) / 2)
+
+
+def test_lora_adapts_the_chosen_modules(tiny_setup):
+    settings, root = tiny_setup
+    config = tiny_config(root, "targets", epochs=1, lora_targets="q_proj,k_proj,o_proj", lora_r=4, lora_alpha=8)
+    launch_training(settings, config)
+    adapted = {
+        name.split(".lora_")[0].rsplit(".", 1)[-1] for name in trained_tensors(root / "targets") if "lora_" in name
+    }
+    assert adapted == {"q_proj", "k_proj", "o_proj"}
+    adapter = json.loads((root / "targets" / "checkpoints" / "last" / "adapter" / "adapter_config.json").read_text())
+    assert adapter["r"] == 4 and adapter["lora_alpha"] == 8
+
+
+@pytest.mark.parametrize(
+    ("overrides", "message"),
+    [
+        ({"shard": True}, "--shard places one replica across all visible GPUs"),
+        ({"shard": True, "accelerator": "cuda", "devices": 2}, "2 processes"),
+        ({"devices": 0}, "--devices 0: need at least 1"),
+    ],
+)
+def test_contradicting_device_options_are_refused_before_loading(tiny_setup, overrides, message):
+    settings, root = tiny_setup
+    with pytest.raises(KragrecError, match=message):
+        launch_training(settings, tiny_config(root, "refused", **overrides))
+    assert not (root / "refused").exists()

@@ -123,12 +123,14 @@ class GraphLLM(nn.Module):
 
     def scores(self, batch: ModelBatch) -> torch.Tensor:
         """Logits of the candidates' letters, exactly the label token ids: [batch, candidates]."""
-        return self.last_logits(batch)[:, self.letter_ids[: batch.num_candidates]]
+        logits = self.last_logits(batch)
+        return logits[:, self.letter_ids[: batch.num_candidates].to(logits.device)]
 
     def loss(self, batch: ModelBatch) -> torch.Tensor:
         """Cross-entropy of the answer letter only, over the whole vocabulary."""
-        targets = self.letter_ids[batch.labels.to(self.letter_ids.device)]
-        return nn.functional.cross_entropy(self.last_logits(batch), targets)
+        logits = self.last_logits(batch)  # on the last layer's device when the LLM is sharded
+        targets = self.letter_ids[batch.labels.to(self.letter_ids.device)].to(logits.device)
+        return nn.functional.cross_entropy(logits, targets)
 
     def _embeddings(self) -> nn.Embedding:
         return self.llm.get_input_embeddings()

@@ -70,12 +70,16 @@ def load_tokenizer(name: str, cache_dir: Path) -> PreTrainedTokenizerBase:
     return tokenizer
 
 
-def load_llm(name: str, cache_dir: Path, dtype: str = "float32") -> PreTrainedModel:
-    """The causal LM by name, in the given dtype, in eval mode."""
+def load_llm(name: str, cache_dir: Path, dtype: str = "float32", shard: bool = False) -> PreTrainedModel:
+    """The causal LM by name, in the given dtype, in eval mode.
+
+    With `shard`, accelerate spreads the layers over every visible GPU by their free memory (device_map="auto").
+    """
     if dtype not in DTYPES:
         raise KragrecError(f"dtype {dtype!r}: use one of {', '.join(DTYPES)}")
+    placement = {"device_map": "auto"} if shard else {}
     try:
-        model = AutoModelForCausalLM.from_pretrained(llm_location(name, cache_dir), dtype=DTYPES[dtype])
+        model = AutoModelForCausalLM.from_pretrained(llm_location(name, cache_dir), dtype=DTYPES[dtype], **placement)
     except OSError as error:
         raise KragrecError(f"cannot load LLM {name!r}: {str(error).splitlines()[0]}") from None
     return model.eval()

@@ -18,6 +18,7 @@ class TrainConfig:
     method: str = "k-ragrec"
     llm: str = DEFAULT_LLM
     llm_mode: str = "lora"
+    llm_dtype: str = "float32"
     soft_tokens: str = "per-graph"
     epochs: int = 3
     batch_size: int = 4
@@ -40,8 +41,10 @@ class TrainConfig:
     lora_r: int = 8
     lora_alpha: int = 16
     lora_dropout: float = 0.1
+    lora_targets: str = "q_proj,v_proj"
     accelerator: str = "cpu"
     devices: int = 1
+    shard: bool = False
     stop_after_steps: int | None = field(default=None, compare=False)
 
     @property

@@ -18,6 +18,7 @@ from lightning_fabric.strategies import DDPStrategy
 from torch.utils.data import DataLoader
 
 from kragrec.config import Settings
+from kragrec.errors import KragrecError
 from kragrec.evaluation.metrics import chance_metrics, metrics_from_ranks, target_ranks
 from kragrec.files import json_line, replace_dir_atomically, write_json
 from kragrec.models.checkpoint import load_trained_parts, save_trained_parts
@@ -65,7 +66,7 @@ def popularity_metrics(samples: list[PromptSample], popularity: dict[str, int]) 
 
 def build_model(settings: Settings, config: TrainConfig, features: GraphFeatures) -> GraphLLM:
     """The LLM (frozen or LoRA) with a fresh graph encoder and projector when the method uses the KG."""
-    llm = load_llm(config.llm, settings.cache_dir)
+    llm = load_llm(config.llm, settings.cache_dir, config.llm_dtype, shard=config.shard)
     tokenizer = load_tokenizer(config.llm, settings.cache_dir)
     encoder = projector = None
     if config.uses_graph:
@@ -77,7 +78,8 @@ def build_model(settings: Settings, config: TrainConfig, features: GraphFeatures
             heads=config.gnn_heads,
         )
         projector = Projector(config.gnn_hidden, llm.config.hidden_size)
-    lora = LoraSettings(config.lora_r, config.lora_alpha, config.lora_dropout)
+    targets = tuple(name.strip() for name in config.lora_targets.split(",") if name.strip())
+    lora = LoraSettings(config.lora_r, config.lora_alpha, config.lora_dropout, targets)
     return GraphLLM(
         llm,
         letter_token_ids(tokenizer, settings.candidates),
@@ -160,6 +162,14 @@ def _loader(dataset: PromptDataset, sampler: EpochOrder, config: TrainConfig) ->
     )
 
 
+def _drop_lines_after(metrics: Path, step: int) -> None:
+    """Forget logged steps past the checkpoint being resumed: they are trained again."""
+    if not metrics.is_file():
+        return
+    kept = [line for line in metrics.read_text(encoding="utf-8").splitlines() if json.loads(line)["step"] <= step]
+    metrics.write_text("".join(line + "\n" for line in kept), encoding="utf-8")
+
+
 class LaunchArguments:
     """What each rank receives; a plain object, since Fabric's spawn launcher rejects frozen dataclasses."""
 
@@ -184,14 +194,19 @@ def train_worker(fabric: Fabric, arguments: LaunchArguments) -> None:
     progress = Progress()
     if resume and (run_dir / "checkpoints" / "last").is_dir():
         progress = _load_checkpoint(run_dir / "checkpoints" / "last", model, optimizer, scheduler)
-    wrapped, optimizer = fabric.setup(model, optimizer)
+    if config.shard:
+        _place_beside_sharded_llm(model)
+    wrapped, optimizer = fabric.setup(model, optimizer, move_to_device=not config.shard)
     valid_loader = DataLoader(
         PromptDataset(data.valid, data.features, settings.candidates),
         batch_size=config.batch_size,
         collate_fn=collate,
         num_workers=config.num_workers,
     )
-    log = (run_dir / "metrics.jsonl").open("a", encoding="utf-8") if fabric.is_global_zero else None
+    log = None
+    if fabric.is_global_zero:
+        _drop_lines_after(run_dir / "metrics.jsonl", progress.step)
+        log = (run_dir / "metrics.jsonl").open("a", encoding="utf-8")
 
     def validate_and_checkpoint(validate: bool) -> None:
         if validate:
@@ -261,6 +276,15 @@ def train_worker(fabric: Fabric, arguments: LaunchArguments) -> None:
         log.close()
 
 
+def _place_beside_sharded_llm(model: GraphLLM) -> None:
+    """Move the graph encoder, projector and letter ids to the device of the sharded LLM's input embeddings."""
+    device = model.llm.get_input_embeddings().weight.device
+    for part in (model.encoder, model.projector):
+        if part is not None:
+            part.to(device)
+    model.letter_ids = model.letter_ids.to(device)
+
+
 def _finish(fabric: Fabric, model: GraphLLM, run_dir: Path) -> None:
     """Record whether every rank ended with the same trained weights."""
     flat = torch.cat([p.detach().float().flatten() for p in model.parameters() if p.requires_grad])
@@ -276,8 +300,20 @@ def _finish(fabric: Fabric, model: GraphLLM, run_dir: Path) -> None:
         )
 
 
+def check_placement(config: TrainConfig) -> None:
+    """Reject device options that contradict each other before anything is loaded."""
+    if config.devices < 1:
+        raise KragrecError(f"--devices {config.devices}: need at least 1")
+    if config.shard and (config.accelerator != "cuda" or config.devices != 1):
+        raise KragrecError(
+            "--shard places one replica across all visible GPUs: use it with --accelerator cuda and one process "
+            f"(got --accelerator {config.accelerator}, {config.devices} processes)"
+        )
+
+
 def launch_training(settings: Settings, config: TrainConfig, resume: bool = False) -> dict[str, Any]:
     """Prepare data once, then train on `devices` ranks (DDP) and return the run's summary."""
+    check_placement(config)
     config.run_dir.mkdir(parents=True, exist_ok=True)
     if not resume:
         for stale in ("metrics.jsonl", "checkpoints", "ranks.json", "summary.json"):
