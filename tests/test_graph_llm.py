@@ -108,7 +108,10 @@ def test_prompt_uses_the_chat_template_and_splits_at_the_graph_slot(tokenizer):
     before, after = tokenizer.decode(tokens.before), tokenizer.decode(tokens.after)
     assert before.startswith("<|im_start|>system") and before.endswith("Knowledge graph evidence: ")
     assert after.endswith("<|im_start|>assistant\n")
-    assert 'Options: A: "X", B: "Y".' in after
+    assert "Options:\nX (A)\nY (B)\n" in after
+    # each option's letter is the scored token itself, right after the title
+    letter_ids = letter_token_ids(tokenizer, 2)
+    assert all(letter_id in tokens.after for letter_id in letter_ids)
 
 
 @pytest.mark.parametrize(("mode", "expected"), [("per-graph", [2, 0, 1, 3]), ("mean", [1, 0, 1, 1])])

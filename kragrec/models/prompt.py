@@ -23,15 +23,21 @@ class PromptTokens:
 
 
 def recommendation_prompt(history: list[str], candidates: list[str], with_graph: bool) -> str:
-    """The instruction of K-RagRec's movie template (paper Table 11), with lettered options and a graph slot."""
+    """The instruction of K-RagRec's movie template (paper Table 11), one history title and one option per line.
+
+    Each option ends with its letter, written as the very token that is scored and used as the label, so the
+    answer position can attend to the letter right after the title it has judged.
+    """
     if len(candidates) > len(LETTERS):
         raise KragrecError(f"{len(candidates)} candidates: at most {len(LETTERS)} can be lettered")
     last = LETTERS[len(candidates) - 1]
     lines = [f"Knowledge graph evidence: {GRAPH_SLOT}"] if with_graph else []
     lines += [
         "Given the user's watching history, select a film that is most likely to interest the user from the options.",
-        "Watching history: " + ", ".join(f'"{title}"' for title in history) + ".",
-        "Options: " + ", ".join(f'{LETTERS[n]}: "{title}"' for n, title in enumerate(candidates)) + ".",
+        "Watching history:",
+        *(f"- {title}" for title in history),
+        "Options:",
+        *(f"{title} ({LETTERS[n]})" for n, title in enumerate(candidates)),
         f"Select a movie from options A to {last} that the user is most likely to be interested in. "
         f"Answer with one letter from A to {last}.",
     ]
