@@ -44,17 +44,25 @@ INDEX = {
     "hops": _option("--hops", int, "Hop layers L of the index (default 2)."),
 }
 MinRating = _option("--min-rating", float, "Ratings below this are left out of splits (default 0).")
+# Which prepared lists a command reads (they are written by `kragrec data prepare` with the same options).
+PREPARED = {
+    "history": _option("--history", int, "History length (default 10)."),
+    "candidates": _option("--candidates", int, "Candidates per valid/test sample (default 20)."),
+    "min_rating": MinRating,
+    "seed": _option("--seed", int, "Seed of the candidate draw and of training (default 0)."),
+}
 
 
-def uses_settings(*groups: dict[str, Any]) -> Callable[[F], F]:
+def uses_settings(*groups: dict[str, Any], options: dict[str, Any] | None = None) -> Callable[[F], F]:
     """Add the groups' options to a command, which receives `settings_from` instead of them.
 
     settings_from(**own_options) resolves CLI > env > kragrec.toml > defaults, the shared options included;
-    shared options that are not settings are handed over as settings_from.options.
+    shared options that are not settings, and every one of `options` (even where a setting has the same
+    name), are handed over as settings_from.options.
     A KragrecError raised by the command becomes one line `error: ...` on stderr and exit code 1.
     """
-    shared = {name: annotation for group in groups for name, annotation in group.items()}
-    setting_names = {f.name for f in dataclasses.fields(Settings)}
+    shared = {name: annotation for group in (*groups, options or {}) for name, annotation in group.items()}
+    setting_names = {f.name for f in dataclasses.fields(Settings)} - set(options or {})
 
     def decorate(command: F) -> F:
         own = [p for p in inspect.signature(command, eval_str=True).parameters.values() if p.name != "settings_from"]
@@ -125,19 +133,13 @@ def data_fetch(
 
 
 @data_app.command("prepare")
-@uses_settings(DATASET, DATA_DIR)
-def data_prepare(
-    settings_from: SettingsFrom,
-    history: Annotated[int | None, typer.Option(help="History length (default 10).")] = None,
-    candidates: Annotated[int | None, typer.Option(help="Candidates per valid/test sample (default 20).")] = None,
-    min_rating: MinRating = None,
-    seed: Annotated[int | None, typer.Option(help="Seed of the candidate draw (default 0).")] = None,
-) -> None:
+@uses_settings(DATASET, DATA_DIR, PREPARED)
+def data_prepare(settings_from: SettingsFrom) -> None:
     """Write the leave-one-out split, training windows and candidate lists as JSONL."""
     from kragrec.data.prepare import prepare
     from kragrec.render import show_prepared
 
-    show_prepared(prepare(settings_from(history=history, candidates=candidates, min_rating=min_rating, seed=seed)))
+    show_prepared(prepare(settings_from()))
 
 
 @app.command("load-kg")
@@ -279,7 +281,7 @@ def parse_betas(text: str) -> tuple[float, float]:
 
 
 @app.command("train")
-@uses_settings(GRAPH_STORE, INDEX, {name: _option(*spec) for name, spec in TRAIN_OPTION.items()})
+@uses_settings(GRAPH_STORE, INDEX, PREPARED, options={name: _option(*spec) for name, spec in TRAIN_OPTION.items()})
 def train_command(
     settings_from: SettingsFrom,
     run_dir: Annotated[Path, typer.Option("--run-dir", help="Where the run's config, metrics and checkpoints go.")],
@@ -310,8 +312,38 @@ def train_command(
     show_training_summary(launch_training(settings, config, resume=resume))
 
 
+@app.command("eval")
+@uses_settings(GRAPH_STORE, INDEX, PREPARED)
+def eval_command(
+    settings_from: SettingsFrom,
+    run_dir: Annotated[Path | None, typer.Argument(help="A training run folder (omit with --method).")] = None,
+    method: Annotated[
+        str | None, typer.Option("--method", help="An untrained baseline instead of a run: random or popularity.")
+    ] = None,
+    split: Annotated[str, typer.Option("--split", help="valid or test (default test).")] = "test",
+    checkpoint: Annotated[str, typer.Option("--checkpoint", help="best (default) or last.")] = "best",
+    out: Annotated[
+        Path | None, typer.Option("--out", help="Output folder (default RUN/eval/SPLIT or DATA/eval/...).")
+    ] = None,
+) -> None:
+    """Score every sample of a split's prepared candidate lists; write predictions.jsonl and metrics.json."""
+    from kragrec.evaluation.evaluate import evaluate_baseline, evaluate_run
+    from kragrec.render import show_evaluation
+
+    if split not in ("valid", "test"):
+        raise KragrecError(f"--split {split!r}: use valid or test")
+    if (run_dir is None) == (method is None):
+        raise KragrecError("give either a run folder or --method NAME (random, popularity)")
+    if checkpoint not in ("best", "last"):
+        raise KragrecError(f"--checkpoint {checkpoint!r}: use best or last")
+    if run_dir is not None:
+        report, reference = evaluate_run(run_dir, settings_from(), split, checkpoint, out)
+    else:
+        report, reference = evaluate_baseline(str(method), settings_from(), split, out)
+    show_evaluation(report, reference)
+
+
 PLANNED_VERBS = {
-    "eval": ("Evaluate a run or a baseline on the prepared candidate lists.", 5),
     "recommend": ("Rank candidates for a user and explain them.", 5),
 }
 

@@ -160,3 +160,19 @@ def show_training_summary(summary: dict[str, Any]) -> None:
     for label, metrics in summary["references"].items():
         table.add_row(label, *(f"{metrics[n]:.4f}" for n in names))
     stdout_console.print(table)
+
+
+def show_evaluation(report: dict[str, Any], reference: dict[str, Any] | None) -> None:
+    """Metrics with 95 % bootstrap intervals, next to popularity (same samples) and chance."""
+    names = list(report["metrics"])
+    table = Table(title=f"{report['split']}, {report['samples']} samples (95 % bootstrap intervals)")
+    table.add_column("ranking")
+    for name in names:
+        table.add_column(name, justify="right")
+    for row in (report, reference):
+        if row is None:
+            continue
+        cells = (f"{row['metrics'][n]:.4f} [{row['intervals'][n][0]:.3f}, {row['intervals'][n][1]:.3f}]" for n in names)
+        table.add_row(escape(row["method"]), *cells)
+    table.add_row("chance", *(f"{report['chance'][n]:.4f}" for n in names))
+    stdout_console.print(table)

@@ -6,10 +6,16 @@ import os
 from pathlib import Path
 
 import pytest
-from transformers import LlamaConfig
+import torch
+from transformers import LlamaConfig, LlamaForCausalLM
 
 from kragrec.config import Secret, Settings
+from kragrec.data.prepare import prepare
 from kragrec.data.registry import register
+from kragrec.kg_loader.loader import load_kg
+from kragrec.models.llm import DEFAULT_LLM, load_tokenizer
+from kragrec.retrieval.index_builder import build_index
+from kragrec.training.config import TrainConfig
 
 FIXTURES = Path(__file__).parent / "fixtures"
 TINY = FIXTURES / "tiny"
@@ -69,3 +75,37 @@ def tiny_llama_config(vocab_size: int, hidden: int) -> LlamaConfig:
         num_key_value_heads=2,
         max_position_embeddings=1024,
     )
+
+
+@pytest.fixture(scope="session")
+def tiny_setup(tmp_path_factory):
+    """The tiny dataset prepared, loaded and indexed, and a tiny random Llama saved with SmolLM2's tokenizer."""
+    root = tmp_path_factory.mktemp("train")
+    settings = make_settings(root / "data", dataset="tiny", candidates=10, pop_threshold=0.6, fanout=3)
+    register(settings, TINY, "tiny", origin="fixture")
+    prepare(settings)
+    load_kg(settings)
+    build_index(settings)
+    tokenizer = load_tokenizer(DEFAULT_LLM, settings.cache_dir)
+    torch.manual_seed(0)
+    LlamaForCausalLM(tiny_llama_config(len(tokenizer), 32)).save_pretrained(root / "tiny-llama")
+    tokenizer.save_pretrained(root / "tiny-llama")
+    return settings, root
+
+
+def tiny_config(root, name, **overrides) -> TrainConfig:
+    """A fast training config on the tiny setup; overrides replace any field."""
+    base = {
+        "run_dir": root / name,
+        "llm": str(root / "tiny-llama"),
+        "epochs": 2,
+        "batch_size": 2,
+        "lr": 5e-3,
+        "max_train": 8,
+        "max_valid": 6,
+        "gnn_hidden": 16,
+        "gnn_layers": 2,
+        "num_workers": 0,
+        "checkpoint_every": 2,
+    }
+    return TrainConfig(**{**base, **overrides})

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import subprocess
 import sys
 
@@ -123,3 +124,36 @@ def test_bad_betas_are_one_line_errors(clean_env, betas, message):
     assert result.exit_code == 1
     assert result.stderr.startswith("error: --betas") and message in result.stderr
     assert len(result.stderr.strip().splitlines()) == 1
+
+
+def test_eval_of_a_baseline_prints_metrics_with_intervals_and_writes_outputs(clean_env):
+    assert invoke("data", "fetch", "--from", str(TINY), "tiny", "--data-dir", "d").exit_code == 0
+    assert invoke("data", "prepare", "--dataset", "tiny", "--candidates", "10", "--data-dir", "d").exit_code == 0
+    unprepared = invoke("eval", "--method", "random", "--dataset", "tiny", "--data-dir", "d")
+    assert unprepared.exit_code == 1 and "c20-r0-s0/test.jsonl: not prepared; run `kragrec data prepare`" in (
+        unprepared.stderr
+    )
+    result = invoke(
+        "eval", "--method", "random", "--split", "valid", "--candidates", "10", "--dataset", "tiny", "--data-dir", "d"
+    )
+    assert result.exit_code == 0, result.stderr
+    assert "valid, 6 samples (95 % bootstrap intervals)" in result.stdout
+    assert all(row in result.stdout for row in ("random", "popularity", "chance"))
+    folder = clean_env / "d" / "eval" / "tiny" / "random" / "valid"
+    assert json.loads((folder / "metrics.json").read_text())["samples"] == 6
+    assert len((folder / "predictions.jsonl").read_text().splitlines()) == 6
+
+
+@pytest.mark.parametrize(
+    ("args", "message"),
+    [
+        ((), "give either a run folder or --method"),
+        (("some-run", "--method", "random"), "give either a run folder or --method"),
+        (("--method", "random", "--split", "train"), "--split 'train': use valid or test"),
+        (("--method", "sasrec"), "untrained baselines are random, popularity"),
+    ],
+)
+def test_eval_refuses_contradicting_arguments(clean_env, args, message):
+    result = invoke("eval", *args, "--data-dir", "d")
+    assert result.exit_code == 1
+    assert message in result.stderr and len(result.stderr.strip().splitlines()) == 1

@@ -8,52 +8,15 @@ from dataclasses import replace
 import pytest
 import torch
 from safetensors.torch import load_file
-from transformers import LlamaForCausalLM
+from typer.testing import CliRunner
 
-from kragrec.data.prepare import prepare
-from kragrec.data.registry import register
+from kragrec.cli import app
 from kragrec.errors import KragrecError
-from kragrec.kg_loader.loader import load_kg
-from kragrec.models.llm import DEFAULT_LLM, load_tokenizer
 from kragrec.models.prompt import PromptTokens
-from kragrec.retrieval.index_builder import build_index
-from kragrec.training.config import TrainConfig
 from kragrec.training.samples import PromptSample, Record
 from kragrec.training.trainer import launch_training, popularity_metrics
 
-from conftest import TINY, make_settings, tiny_llama_config
-
-
-@pytest.fixture(scope="module")
-def tiny_setup(tmp_path_factory):
-    root = tmp_path_factory.mktemp("train")
-    settings = make_settings(root / "data", dataset="tiny", candidates=10, pop_threshold=0.6, fanout=3)
-    register(settings, TINY, "tiny", origin="fixture")
-    prepare(settings)
-    load_kg(settings)
-    build_index(settings)
-    tokenizer = load_tokenizer(DEFAULT_LLM, settings.cache_dir)
-    torch.manual_seed(0)
-    LlamaForCausalLM(tiny_llama_config(len(tokenizer), 32)).save_pretrained(root / "tiny-llama")
-    tokenizer.save_pretrained(root / "tiny-llama")
-    return settings, root
-
-
-def tiny_config(root, name, **overrides) -> TrainConfig:
-    base = {
-        "run_dir": root / name,
-        "llm": str(root / "tiny-llama"),
-        "epochs": 2,
-        "batch_size": 2,
-        "lr": 5e-3,
-        "max_train": 8,
-        "max_valid": 6,
-        "gnn_hidden": 16,
-        "gnn_layers": 2,
-        "num_workers": 0,
-        "checkpoint_every": 2,
-    }
-    return TrainConfig(**{**base, **overrides})
+from conftest import tiny_config
 
 
 def trained_tensors(run_dir) -> dict[str, torch.Tensor]:
@@ -148,3 +111,23 @@ def test_contradicting_device_options_are_refused_before_loading(tiny_setup, ove
     with pytest.raises(KragrecError, match=message):
         launch_training(settings, tiny_config(root, "refused", **overrides))
     assert not (root / "refused").exists()
+
+
+def test_cli_batch_size_is_the_training_batch(tiny_setup):
+    settings, root = tiny_setup
+    run_dir = root / "cli-batch"
+    arguments = ["train", "--run-dir", str(run_dir), "--data-dir", str(settings.data_dir), "--dataset", "tiny"]
+    arguments += ["--candidates", "10", "--llm", str(root / "tiny-llama"), "--batch-size", "3", "--max-train", "6"]
+    arguments += ["--epochs", "1", "--gnn-hidden", "16", "--gnn-layers", "2", "--num-workers", "0"]
+    result = CliRunner().invoke(app, arguments)
+    assert result.exit_code == 0, result.output
+    recorded = json.loads((run_dir / "config.json").read_text())
+    assert recorded["train"]["batch_size"] == 3 and recorded["settings"]["batch_size"] == 5000
+    assert len([line for line in metric_lines(run_dir) if "loss" in line]) == 2  # 6 windows / 3 per step
+
+
+def test_a_run_on_unprepared_lists_fails_before_touching_the_run_folder(tiny_setup):
+    settings, root = tiny_setup
+    with pytest.raises(KragrecError, match="not prepared"):
+        launch_training(replace(settings, candidates=7), tiny_config(root, "unprepared"))
+    assert not (root / "unprepared").exists()

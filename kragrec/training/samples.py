@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from pathlib import Path
 
 import numpy as np
 
@@ -10,6 +11,7 @@ from kragrec.config import Settings
 from kragrec.data.candidates import draw_candidates
 from kragrec.data.dataset import natural_key
 from kragrec.data.registry import open_dataset
+from kragrec.errors import KragrecError
 from kragrec.files import read_jsonl
 from kragrec.models.prompt import PromptTokens, prompt_tokens, recommendation_prompt
 from kragrec.retrieval.retriever import Retriever, retrieval_query_text
@@ -45,9 +47,20 @@ def _subset(records: list[Record], limit: int | None, seed: int) -> list[Record]
     return [records[i] for i in sorted(chosen)]
 
 
+def prepared_file(settings: Settings, split: str) -> Path:
+    """The prepared JSONL of a split; a one-line error saying how to make it when it is missing."""
+    path = settings.prepared_dir / f"{split}.jsonl"
+    if not path.is_file():
+        raise KragrecError(
+            f"{path}: not prepared; run `kragrec data prepare` with the same --history, --candidates, "
+            "--min-rating and --seed"
+        )
+    return path
+
+
 def training_records(settings: Settings, limit: int | None) -> list[Record]:
     """Training windows (a seeded subset when limited) with candidates drawn like the prepared ones."""
-    windows = read_jsonl(settings.prepared_dir / "train.jsonl")
+    windows = read_jsonl(prepared_file(settings, "train"))
     chosen = _subset([Record(w["user"], w["history"], w["target"], []) for w in windows], limit, settings.seed)
     dataset = open_dataset(settings, settings.dataset)
     rated: dict[str, set[str]] = {}
@@ -71,7 +84,7 @@ def evaluation_records(settings: Settings, split: str, limit: int | None) -> lis
     """The prepared valid or test samples (a seeded subset when limited)."""
     records = [
         Record(r["user"], r["history"], r["target"], r["candidates"])
-        for r in read_jsonl(settings.prepared_dir / f"{split}.jsonl")
+        for r in read_jsonl(prepared_file(settings, split))
     ]
     return _subset(records, limit, settings.seed)
 

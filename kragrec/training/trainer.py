@@ -314,13 +314,13 @@ def check_placement(config: TrainConfig) -> None:
 def launch_training(settings: Settings, config: TrainConfig, resume: bool = False) -> dict[str, Any]:
     """Prepare data once, then train on `devices` ranks (DDP) and return the run's summary."""
     check_placement(config)
+    data = prepare_training_data(settings, config)  # fails on bad input before the run folder is touched
     config.run_dir.mkdir(parents=True, exist_ok=True)
     if not resume:
         for stale in ("metrics.jsonl", "checkpoints", "ranks.json", "summary.json"):
             path = config.run_dir / stale
             shutil.rmtree(path) if path.is_dir() else path.unlink(missing_ok=True)
     write_json(config.run_dir / "config.json", {"settings": _jsonable(settings), "train": _jsonable(config)})
-    data = prepare_training_data(settings, config)
     # Unused parameters exist whenever a rank's batch has no sub-graph (popular histories get no KG help).
     start_method = "spawn" if config.accelerator == "cpu" else "popen"
     strategy = "auto" if config.devices == 1 else DDPStrategy(start_method=start_method, find_unused_parameters=True)

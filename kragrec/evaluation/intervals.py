@@ -1,0 +1,26 @@
+"""Bootstrap confidence intervals of the ranking metrics: resample users with replacement, seeded."""
+
+from __future__ import annotations
+
+import numpy as np
+
+from kragrec.evaluation.metrics import METRIC_NAMES, metrics_from_ranks
+
+
+def bootstrap_intervals(
+    ranks: np.ndarray, resamples: int = 1000, seed: int = 0, level: float = 0.95
+) -> dict[str, tuple[float, float]]:
+    """Percentile interval of each metric over `resamples` bootstrap draws of the samples (same seed, same bounds)."""
+    ranks = np.asarray(ranks)
+    if len(ranks) == 0:
+        return {name: (float("nan"), float("nan")) for name in METRIC_NAMES}
+    draws = np.random.default_rng(seed).integers(0, len(ranks), size=(resamples, len(ranks)))
+    per_draw = [metrics_from_ranks(ranks[rows]) for rows in draws]
+    tail = (1 - level) / 2 * 100
+    return {
+        name: (
+            float(np.percentile([m[name] for m in per_draw], tail)),
+            float(np.percentile([m[name] for m in per_draw], 100 - tail)),
+        )
+        for name in METRIC_NAMES
+    }

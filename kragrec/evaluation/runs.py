@@ -1,0 +1,72 @@
+"""Reopen a training run: its recorded settings and config, and its model with a saved checkpoint."""
+
+from __future__ import annotations
+
+import dataclasses
+import json
+from pathlib import Path
+
+from kragrec.config import Settings
+from kragrec.errors import KragrecError
+from kragrec.models.checkpoint import load_trained_parts
+from kragrec.models.graph_llm import GraphLLM
+from kragrec.retrieval.subgraph import GraphFeatures
+from kragrec.training.config import TrainConfig
+
+# Settings that define what a run learned from; connection settings (data folder, stores, secrets) stay the caller's.
+RUN_DEFINING = (
+    "dataset",
+    "seed",
+    "history",
+    "candidates",
+    "min_rating",
+    "encoder",
+    "indexer",
+    "hops",
+    "hub_cap",
+    "policy",
+    "pop_threshold",
+    "top_k",
+    "top_n",
+    "fanout",
+)
+
+
+@dataclasses.dataclass(frozen=True)
+class TrainedRun:
+    """A run folder with the settings and config it was trained with."""
+
+    folder: Path
+    settings: Settings
+    config: TrainConfig
+
+    def checkpoint(self, which: str = "best") -> Path:
+        """The folder of the best (or last) checkpoint; a one-line error when the run has none."""
+        folder = self.folder / "checkpoints" / which
+        if not folder.is_dir():
+            raise KragrecError(f"{self.folder}: no {which} checkpoint (has the run validated yet?)")
+        return folder
+
+
+def open_run(folder: Path, connection: Settings) -> TrainedRun:
+    """Read RUN/config.json; the run's defining settings override `connection`'s."""
+    recorded_path = folder / "config.json"
+    if not recorded_path.is_file():
+        raise KragrecError(f"{folder}: not a training run (no config.json)")
+    try:
+        recorded = json.loads(recorded_path.read_text(encoding="utf-8"))
+        settings = dataclasses.replace(connection, **{name: recorded["settings"][name] for name in RUN_DEFINING})
+        train = {**recorded["train"], "run_dir": folder, "betas": tuple(recorded["train"]["betas"])}
+        config = TrainConfig(**train)
+    except (KeyError, TypeError, json.JSONDecodeError) as error:
+        raise KragrecError(f"{recorded_path}: not a kragrec run config ({error})") from None
+    return TrainedRun(folder, settings, config)
+
+
+def trained_model(run: TrainedRun, features: GraphFeatures, which: str = "best") -> GraphLLM:
+    """The run's model with the chosen checkpoint loaded, in eval mode."""
+    from kragrec.training.trainer import build_model
+
+    model = build_model(run.settings, dataclasses.replace(run.config, shard=False), features)
+    load_trained_parts(model, run.checkpoint(which))
+    return model.eval()

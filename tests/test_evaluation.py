@@ -1,0 +1,87 @@
+"""`kragrec eval` on the tiny setup: deterministic run scoring, baselines on the prepared lists, output files."""
+
+from __future__ import annotations
+
+import json
+
+import numpy as np
+import pytest
+
+from kragrec.errors import KragrecError
+from kragrec.evaluation.evaluate import evaluate_baseline, evaluate_run
+from kragrec.evaluation.metrics import metrics_from_ranks
+from kragrec.evaluation.runs import open_run
+from kragrec.evaluation.scoring import score_baseline, train_popularity
+from kragrec.files import read_jsonl
+from kragrec.training.samples import evaluation_records
+from kragrec.training.trainer import launch_training
+
+from conftest import tiny_config
+
+
+@pytest.fixture(scope="module")
+def trained_run(tiny_setup):
+    settings, root = tiny_setup
+    launch_training(settings, tiny_config(root, "for-eval", epochs=1))
+    return settings, root / "for-eval"
+
+
+def test_evaluating_a_run_twice_gives_identical_outputs(trained_run, tmp_path):
+    settings, run_dir = trained_run
+    first, reference = evaluate_run(run_dir, settings, "test", "best", tmp_path / "first")
+    second, _ = evaluate_run(run_dir, settings, "test", "best", tmp_path / "second")
+    assert first == second
+    for name in ("predictions.jsonl", "metrics.json"):
+        assert (tmp_path / "first" / name).read_bytes() == (tmp_path / "second" / name).read_bytes()
+    assert first["samples"] == 6 and reference["method"] == "popularity"
+    for metric, (low, high) in first["intervals"].items():
+        assert low <= first["metrics"][metric] <= high
+
+
+def test_predictions_hold_every_prepared_sample_with_its_rank(trained_run, tmp_path):
+    settings, run_dir = trained_run
+    report, _ = evaluate_run(run_dir, settings, "test", "best", tmp_path / "out")
+    rows = read_jsonl(tmp_path / "out" / "predictions.jsonl")
+    records = evaluation_records(settings, "test", None)
+    assert [(r["user"], r["target"], r["candidates"]) for r in rows] == [
+        (r.user, r.target, r.candidates) for r in records
+    ]
+    for row in rows:
+        target_score = row["scores"][row["candidates"].index(row["target"])]
+        assert row["rank"] == sum(score >= target_score for score in row["scores"])
+    assert report["metrics"] == pytest.approx(metrics_from_ranks(np.array([r["rank"] for r in rows])))
+    assert json.loads((tmp_path / "out" / "metrics.json").read_text()) == report
+
+
+def test_run_settings_come_from_the_run_and_connection_from_the_caller(trained_run, tmp_path):
+    settings, run_dir = trained_run
+    from dataclasses import replace
+
+    run = open_run(run_dir, replace(settings, candidates=99, top_k=7))
+    assert run.settings.candidates == 10 and run.settings.top_k == settings.top_k
+    assert run.settings.data_dir == settings.data_dir and run.config.epochs == 1
+
+
+def test_popularity_baseline_ranks_by_train_counts(tiny_setup, tmp_path):
+    settings, _ = tiny_setup
+    scored = score_baseline("popularity", settings, "test")
+    counts = train_popularity(settings)
+    for record, scores in zip(scored.records, scored.scores, strict=True):
+        assert scores.tolist() == [counts[c] for c in record.candidates]
+    report, reference = evaluate_baseline("popularity", settings, "test", tmp_path / "pop")
+    assert reference is None and report["samples"] == 6
+
+
+def test_random_baseline_is_seeded(tiny_setup):
+    settings, _ = tiny_setup
+    np.testing.assert_array_equal(
+        score_baseline("random", settings, "valid").scores, score_baseline("random", settings, "valid").scores
+    )
+
+
+def test_unknown_baseline_and_missing_run_are_one_line_errors(tiny_setup, tmp_path):
+    settings, _ = tiny_setup
+    with pytest.raises(KragrecError, match="untrained baselines are random, popularity"):
+        evaluate_baseline("sasrec", settings, "test", None)
+    with pytest.raises(KragrecError, match="not a training run"):
+        evaluate_run(tmp_path, settings, "test", "best", None)
