@@ -241,7 +241,11 @@ def retrieve_command(
 
 
 TRAIN_OPTION = {
-    "method": ("--method", str, "k-ragrec (KG soft tokens) or lora-no-kg."),
+    "method": (
+        "--method",
+        str,
+        "k-ragrec (KG soft tokens, --llm-mode decides), k-ragrec-lora, k-ragrec-frozen, lora-no-kg or lora-kg-text.",
+    ),
     "llm": ("--llm", str, "LLM: HF id or local path (default the packaged SmolLM2-135M-Instruct)."),
     "llm_mode": ("--llm-mode", str, "lora (default) or frozen."),
     "llm_dtype": ("--llm-dtype", str, "Weights of the LLM: float32 (default), bfloat16 or float16."),

@@ -12,9 +12,11 @@ from typer.testing import CliRunner
 
 from kragrec.cli import app
 from kragrec.errors import KragrecError
+from kragrec.models.llm import load_tokenizer
 from kragrec.models.prompt import PromptTokens
+from kragrec.training.config import TrainConfig
 from kragrec.training.samples import PromptSample, Record
-from kragrec.training.trainer import launch_training, popularity_metrics
+from kragrec.training.trainer import launch_training, popularity_metrics, prepare_training_data
 
 from conftest import tiny_config
 
@@ -131,3 +133,31 @@ def test_a_run_on_unprepared_lists_fails_before_touching_the_run_folder(tiny_set
     with pytest.raises(KragrecError, match="not prepared"):
         launch_training(replace(settings, candidates=7), tiny_config(root, "unprepared"))
     assert not (root / "unprepared").exists()
+
+
+def test_kg_text_method_writes_retrieved_triples_into_the_prompt(tiny_setup):
+    settings, root = tiny_setup
+    config = tiny_config(root, "kg-text", method="lora-kg-text")
+    data = prepare_training_data(settings, config)
+    tokenizer = load_tokenizer(config.llm, settings.cache_dir)
+    with_evidence = [s for s in data.valid if s.evidence]
+    assert with_evidence, "the tiny setup retrieves for some validation users"
+    for sample in data.valid:
+        text = tokenizer.decode(sample.tokens.before + sample.tokens.after)
+        assert sample.subgraphs == []  # nothing goes in as soft tokens
+        assert ("Knowledge graph evidence: (" in text) == bool(sample.evidence)
+
+
+@pytest.mark.parametrize(
+    ("method", "llm_mode", "expected"),
+    [("k-ragrec", "frozen", "frozen"), ("k-ragrec-lora", "frozen", "lora"), ("k-ragrec-frozen", "lora", "frozen")],
+)
+def test_named_methods_fix_the_llm_mode(tiny_setup, method, llm_mode, expected):
+    _, root = tiny_setup
+    config = tiny_config(root, "modes", method=method, llm_mode=llm_mode)
+    assert config.mode == expected and config.uses_graph
+
+
+def test_unknown_method_is_refused():
+    with pytest.raises(KragrecError, match="trainable methods are k-ragrec, k-ragrec-lora"):
+        TrainConfig(run_dir=".", method="gpt")

@@ -10,6 +10,7 @@ from kragrec.data.candidates import SPLIT_CODES, draw_candidates
 from kragrec.data.dataset import Dataset, natural_key
 from kragrec.data.registry import fingerprint, open_dataset
 from kragrec.data.splits import evaluation_samples, leave_one_out, training_windows
+from kragrec.errors import KragrecError
 from kragrec.files import replace_dir_atomically, write_json, write_jsonl
 
 
@@ -75,3 +76,14 @@ def prepare(settings: Settings) -> PreparedSummary:
             },
         )
     return PreparedSummary(settings.prepared_dir, counts)
+
+
+def prepared_file(settings: Settings, split: str) -> Path:
+    """The prepared JSONL of a split; a one-line error saying how to make it when it is missing."""
+    path = settings.prepared_dir / f"{split}.jsonl"
+    if not path.is_file():
+        raise KragrecError(
+            f"{path}: not prepared; run `kragrec data prepare` with the same --history, --candidates, "
+            "--min-rating and --seed"
+        )
+    return path

@@ -65,7 +65,7 @@ def score_run(run: TrainedRun, split: str, which: str = "best", limit: int | Non
     tokenizer = load_tokenizer(config.llm, settings.cache_dir)
     with open_retriever(settings) as retriever:
         records = evaluation_records(settings, split, limit)
-        samples = prompt_samples(records, retriever, tokenizer, config.uses_graph, training=False)
+        samples = prompt_samples(records, retriever, tokenizer, config.evidence, training=False)
         features = retriever.features
     model = trained_model(run, features, which)
     loader = DataLoader(
@@ -79,4 +79,4 @@ def score_run(run: TrainedRun, split: str, which: str = "best", limit: int | Non
             batches.append(model.scores(batch).float().cpu().numpy())
             bar.update(task, advance=batch.size)
     scores = np.concatenate(batches) if batches else np.zeros((0, settings.candidates))
-    return Scored(records, scores, [[g.seed for g in s.subgraphs] for s in samples])
+    return Scored(records, scores, [list(s.evidence) for s in samples])

@@ -22,9 +22,10 @@ class PromptTokens:
     after: list[int]
 
 
-def recommendation_prompt(history: list[str], candidates: list[str], with_graph: bool) -> str:
+def recommendation_prompt(history: list[str], candidates: list[str], with_graph: bool, evidence_text: str = "") -> str:
     """The instruction of K-RagRec's movie template (paper Table 11), one history title and one option per line.
 
+    Knowledge comes first: the slot for graph soft tokens, or retrieved triples written as text.
     Each option ends with its letter, written as the very token that is scored and used as the label, so the
     answer position can attend to the letter right after the title it has judged.
     """
@@ -32,6 +33,7 @@ def recommendation_prompt(history: list[str], candidates: list[str], with_graph:
         raise KragrecError(f"{len(candidates)} candidates: at most {len(LETTERS)} can be lettered")
     last = LETTERS[len(candidates) - 1]
     lines = [f"Knowledge graph evidence: {GRAPH_SLOT}"] if with_graph else []
+    lines += [f"Knowledge graph evidence: {evidence_text}"] if evidence_text else []
     lines += [
         "Given the user's watching history, select a film that is most likely to interest the user from the options.",
         "Watching history:",

@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from kragrec.config import Settings
+from kragrec.data.prepare import prepared_file
 from kragrec.errors import KragrecError
 from kragrec.files import read_jsonl
 from kragrec.retrieval.retriever import Retrieval, Retriever
@@ -12,9 +13,7 @@ from kragrec.retrieval.retriever import Retrieval, Retriever
 
 def prepared_sample(settings: Settings, user: str, split: str) -> dict[str, Any]:
     """The prepared valid/test sample of a user."""
-    path = settings.prepared_dir / f"{split}.jsonl"
-    if not path.is_file():
-        raise KragrecError(f"{path} not found: run 'kragrec data prepare' with the same options first")
+    path = prepared_file(settings, split)
     for record in read_jsonl(path):
         if record["user"] == user:
             return record

@@ -5,9 +5,25 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from kragrec.errors import KragrecError
 from kragrec.models.llm import DEFAULT_LLM
 
-METHODS = {"k-ragrec": True, "lora-no-kg": False}  # method -> whether the prompt gets KG soft tokens
+
+@dataclass(frozen=True)
+class Method:
+    """What a trainable method feeds the LLM, and the LLM mode it fixes (None: --llm-mode decides)."""
+
+    evidence: str  # "graph": sub-graph soft tokens; "text": retrieved triples in the prompt; "none"
+    llm_mode: str | None
+
+
+METHODS = {
+    "k-ragrec": Method("graph", None),
+    "k-ragrec-lora": Method("graph", "lora"),
+    "k-ragrec-frozen": Method("graph", "frozen"),
+    "lora-no-kg": Method("none", "lora"),
+    "lora-kg-text": Method("text", "lora"),
+}
 
 
 @dataclass(frozen=True)
@@ -47,7 +63,21 @@ class TrainConfig:
     shard: bool = False
     stop_after_steps: int | None = field(default=None, compare=False)
 
+    def __post_init__(self) -> None:
+        if self.method not in METHODS:
+            raise KragrecError(f"--method {self.method!r}: trainable methods are {', '.join(METHODS)}")
+
+    @property
+    def evidence(self) -> str:
+        """How retrieved knowledge reaches the model: graph, text or none."""
+        return METHODS[self.method].evidence
+
     @property
     def uses_graph(self) -> bool:
-        """Whether this method feeds retrieved sub-graphs to the model."""
-        return METHODS[self.method]
+        """Whether this method feeds retrieved sub-graphs to the model as soft tokens."""
+        return self.evidence == "graph"
+
+    @property
+    def mode(self) -> str:
+        """The LLM mode: fixed by the method, else --llm-mode."""
+        return METHODS[self.method].llm_mode or self.llm_mode

@@ -3,17 +3,17 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
-from pathlib import Path
 
 import numpy as np
 
 from kragrec.config import Settings
 from kragrec.data.candidates import draw_candidates
 from kragrec.data.dataset import natural_key
+from kragrec.data.prepare import prepared_file
 from kragrec.data.registry import open_dataset
-from kragrec.errors import KragrecError
 from kragrec.files import read_jsonl
 from kragrec.models.prompt import PromptTokens, prompt_tokens, recommendation_prompt
+from kragrec.retrieval.graph_text import subgraphs_as_text
 from kragrec.retrieval.retriever import Retriever, retrieval_query_text
 from kragrec.retrieval.subgraph import SubGraph
 
@@ -36,8 +36,9 @@ class PromptSample:
 
     record: Record
     tokens: PromptTokens
-    subgraphs: list[SubGraph]
+    subgraphs: list[SubGraph]  # fed as soft tokens
     label: int
+    evidence: tuple[str, ...] = ()  # seed entities of every retrieved sub-graph, however it was fed
 
 
 def _subset(records: list[Record], limit: int | None, seed: int) -> list[Record]:
@@ -45,17 +46,6 @@ def _subset(records: list[Record], limit: int | None, seed: int) -> list[Record]
         return records
     chosen = np.random.default_rng(seed).choice(len(records), size=limit, replace=False)
     return [records[i] for i in sorted(chosen)]
-
-
-def prepared_file(settings: Settings, split: str) -> Path:
-    """The prepared JSONL of a split; a one-line error saying how to make it when it is missing."""
-    path = settings.prepared_dir / f"{split}.jsonl"
-    if not path.is_file():
-        raise KragrecError(
-            f"{path}: not prepared; run `kragrec data prepare` with the same --history, --candidates, "
-            "--min-rating and --seed"
-        )
-    return path
 
 
 def training_records(settings: Settings, limit: int | None) -> list[Record]:
@@ -90,21 +80,31 @@ def evaluation_records(settings: Settings, split: str, limit: int | None) -> lis
 
 
 def prompt_samples(
-    records: list[Record], retriever: Retriever, tokenizer, use_graph: bool, training: bool
+    records: list[Record], retriever: Retriever, tokenizer, evidence: str, training: bool
 ) -> list[PromptSample]:
-    """Retrieve for every record (query texts encoded in one batch) and build its prompt tokens."""
+    """Retrieve for every record (query texts encoded in one batch) and build its prompt tokens.
+
+    evidence "graph" keeps the sub-graphs for soft tokens, "text" writes them into the prompt, "none" skips retrieval.
+    """
     items = retriever.graph.items
-    if use_graph:
+    if evidence != "none":
         retriever.encode_queries([retrieval_query_text([items[i].text for i in r.history]) for r in records])
     samples = []
     for record in records:
-        subgraphs = retriever.retrieve(record.history, training=training).subgraphs if use_graph else []
+        subgraphs = retriever.retrieve(record.history, training=training).subgraphs if evidence != "none" else []
         prompt = recommendation_prompt(
             [items[i].text for i in record.history],
             [items[c].text for c in record.candidates],
-            with_graph=bool(subgraphs),
+            with_graph=evidence == "graph" and bool(subgraphs),
+            evidence_text=subgraphs_as_text(retriever.graph, subgraphs) if evidence == "text" else "",
         )
         samples.append(
-            PromptSample(record, prompt_tokens(tokenizer, prompt), subgraphs, record.candidates.index(record.target))
+            PromptSample(
+                record,
+                prompt_tokens(tokenizer, prompt),
+                subgraphs if evidence == "graph" else [],
+                record.candidates.index(record.target),
+                tuple(g.seed for g in subgraphs),
+            )
         )
     return samples

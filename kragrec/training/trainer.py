@@ -51,9 +51,9 @@ def prepare_training_data(settings: Settings, config: TrainConfig) -> TrainingDa
     tokenizer = load_tokenizer(config.llm, settings.cache_dir)
     with open_retriever(settings) as retriever:
         records = training_records(settings, config.max_train)
-        train = prompt_samples(records, retriever, tokenizer, config.uses_graph, training=True)
+        train = prompt_samples(records, retriever, tokenizer, config.evidence, training=True)
         records = evaluation_records(settings, "valid", config.max_valid)
-        valid = prompt_samples(records, retriever, tokenizer, config.uses_graph, training=False)
+        valid = prompt_samples(records, retriever, tokenizer, config.evidence, training=False)
         popularity = {item.id: item.popularity for item in retriever.graph.items.values()}
         return TrainingData(train, valid, retriever.features, popularity)
 
@@ -85,7 +85,7 @@ def build_model(settings: Settings, config: TrainConfig, features: GraphFeatures
         letter_token_ids(tokenizer, settings.candidates),
         encoder,
         projector,
-        config.llm_mode,
+        config.mode,
         config.soft_tokens,
         lora,
     )
