@@ -244,7 +244,8 @@ TRAIN_OPTION = {
     "method": (
         "--method",
         str,
-        "k-ragrec (KG soft tokens, --llm-mode decides), k-ragrec-lora, k-ragrec-frozen, lora-no-kg or lora-kg-text.",
+        "k-ragrec (KG soft tokens, --llm-mode decides), k-ragrec-lora, k-ragrec-frozen, lora-no-kg, lora-kg-text "
+        "or sasrec (sequential baseline; takes --epochs, --lr, --batch-size, --weight-decay, --val-every, --patience).",
     ),
     "llm": ("--llm", str, "LLM: HF id or local path (default the packaged SmolLM2-135M-Instruct)."),
     "llm_mode": ("--llm-mode", str, "lora (default) or frozen."),
@@ -308,6 +309,11 @@ def train_command(
 
     settings = settings_from()
     chosen = {name: value for name, value in settings_from.options.items() if value is not None}  # type: ignore[attr-defined]
+    if chosen.get("method") == "sasrec":
+        from kragrec.baselines.sasrec_training import sasrec_config, train_sasrec
+
+        show_training_summary(train_sasrec(settings, run_dir, sasrec_config(chosen), resume=resume))
+        return
     if gpus is not None:
         accelerator, devices = "cuda", gpus
     if betas is not None:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import hashlib
 import json
 import os
@@ -71,3 +72,8 @@ def swap_dirs(source: Path, target: Path) -> None:
         os.replace(target, retired)
     os.replace(source, target)
     shutil.rmtree(retired, ignore_errors=True)
+
+
+def jsonable(record: Any) -> Any:
+    """A dataclass as plain JSON values (paths and secrets as their str())."""
+    return json.loads(json.dumps(dataclasses.asdict(record), default=str))

@@ -8,10 +8,10 @@ import numpy as np
 import pytest
 
 from kragrec.errors import KragrecError
+from kragrec.evaluation.baselines import score_baseline, train_popularity
 from kragrec.evaluation.evaluate import evaluate_baseline, evaluate_run
 from kragrec.evaluation.metrics import metrics_from_ranks
 from kragrec.evaluation.runs import open_run
-from kragrec.evaluation.scoring import score_baseline, train_popularity
 from kragrec.files import read_jsonl
 from kragrec.training.samples import evaluation_records
 from kragrec.training.trainer import launch_training

@@ -7,9 +7,10 @@ from typing import Any
 
 from kragrec.config import Settings
 from kragrec.errors import KragrecError
+from kragrec.evaluation.baselines import UNTRAINED_BASELINES, score_baseline
 from kragrec.evaluation.outputs import evaluation_report, write_evaluation
 from kragrec.evaluation.runs import open_run
-from kragrec.evaluation.scoring import UNTRAINED_BASELINES, score_baseline, score_run
+from kragrec.evaluation.scoring import score_run
 
 
 def baseline_folder(settings: Settings, method: str, split: str) -> Path:
@@ -27,7 +28,7 @@ def evaluate_run(
     """Score the run's checkpoint on the split; returns its report and the popularity reference."""
     run = open_run(run_dir, connection)
     scored = score_run(run, split, checkpoint)
-    report = evaluation_report(scored, f"{run.config.method} ({run_dir.name})", split, run.settings.seed)
+    report = evaluation_report(scored, f"{run.method} ({run_dir.name})", split, run.settings.seed)
     report["checkpoint"] = checkpoint
     write_evaluation(out or run_dir / "eval" / split, scored, report)
     return report, _popularity_reference(run.settings, split)

@@ -5,9 +5,9 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
+from kragrec.evaluation.baselines import Scored
 from kragrec.evaluation.intervals import bootstrap_intervals
 from kragrec.evaluation.metrics import chance_metrics, metrics_from_ranks, target_ranks
-from kragrec.evaluation.scoring import Scored
 from kragrec.files import replace_dir_atomically, write_json, write_jsonl
 
 BOOTSTRAP_RESAMPLES = 1000

@@ -6,6 +6,7 @@ import dataclasses
 import json
 from pathlib import Path
 
+from kragrec.baselines.sasrec import SasrecConfig
 from kragrec.config import Settings
 from kragrec.errors import KragrecError
 from kragrec.models.checkpoint import load_trained_parts
@@ -38,7 +39,12 @@ class TrainedRun:
 
     folder: Path
     settings: Settings
-    config: TrainConfig
+    config: TrainConfig | SasrecConfig
+
+    @property
+    def method(self) -> str:
+        """The trained method's name."""
+        return "sasrec" if isinstance(self.config, SasrecConfig) else self.config.method
 
     def checkpoint(self, which: str = "best") -> Path:
         """The folder of the best (or last) checkpoint; a one-line error when the run has none."""
@@ -56,8 +62,12 @@ def open_run(folder: Path, connection: Settings) -> TrainedRun:
     try:
         recorded = json.loads(recorded_path.read_text(encoding="utf-8"))
         settings = dataclasses.replace(connection, **{name: recorded["settings"][name] for name in RUN_DEFINING})
-        train = {**recorded["train"], "run_dir": folder, "betas": tuple(recorded["train"]["betas"])}
-        config = TrainConfig(**train)
+        train = dict(recorded["train"])
+        if train.pop("method") == "sasrec":
+            del train["run_dir"]
+            config: TrainConfig | SasrecConfig = SasrecConfig(**train)
+        else:
+            config = TrainConfig(**{**recorded["train"], "run_dir": folder, "betas": tuple(train["betas"])})
     except (KeyError, TypeError, json.JSONDecodeError) as error:
         raise KragrecError(f"{recorded_path}: not a kragrec run config ({error})") from None
     return TrainedRun(folder, settings, config)
@@ -67,6 +77,7 @@ def trained_model(run: TrainedRun, features: GraphFeatures, which: str = "best")
     """The run's model with the chosen checkpoint loaded, in eval mode."""
     from kragrec.training.trainer import build_model
 
+    assert isinstance(run.config, TrainConfig)
     model = build_model(run.settings, dataclasses.replace(run.config, shard=False), features)
     load_trained_parts(model, run.checkpoint(which))
     return model.eval()

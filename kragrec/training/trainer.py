@@ -5,7 +5,6 @@ from __future__ import annotations
 import dataclasses
 import json
 import random
-import shutil
 import time
 from dataclasses import dataclass
 from pathlib import Path
@@ -20,7 +19,7 @@ from torch.utils.data import DataLoader
 from kragrec.config import Settings
 from kragrec.errors import KragrecError
 from kragrec.evaluation.metrics import chance_metrics, metrics_from_ranks, target_ranks
-from kragrec.files import json_line, replace_dir_atomically, write_json
+from kragrec.files import json_line, jsonable, replace_dir_atomically, write_json
 from kragrec.models.checkpoint import load_trained_parts, save_trained_parts
 from kragrec.models.collate import collate
 from kragrec.models.graph_encoder import GraphEncoder, Projector
@@ -32,6 +31,7 @@ from kragrec.retrieval.session import open_retriever
 from kragrec.retrieval.subgraph import GraphFeatures
 from kragrec.training.config import TrainConfig
 from kragrec.training.dataset import EpochOrder, PromptDataset
+from kragrec.training.run_folder import start_run_folder, summarise
 from kragrec.training.samples import PromptSample, evaluation_records, prompt_samples, training_records
 from kragrec.training.schedule import warmup_cosine
 
@@ -315,12 +315,7 @@ def launch_training(settings: Settings, config: TrainConfig, resume: bool = Fals
     """Prepare data once, then train on `devices` ranks (DDP) and return the run's summary."""
     check_placement(config)
     data = prepare_training_data(settings, config)  # fails on bad input before the run folder is touched
-    config.run_dir.mkdir(parents=True, exist_ok=True)
-    if not resume:
-        for stale in ("metrics.jsonl", "checkpoints", "ranks.json", "summary.json"):
-            path = config.run_dir / stale
-            shutil.rmtree(path) if path.is_dir() else path.unlink(missing_ok=True)
-    write_json(config.run_dir / "config.json", {"settings": _jsonable(settings), "train": _jsonable(config)})
+    start_run_folder(config.run_dir, settings, jsonable(config), resume)
     # Unused parameters exist whenever a rank's batch has no sub-graph (popular histories get no KG help).
     start_method = "spawn" if config.accelerator == "cpu" else "popen"
     strategy = "auto" if config.devices == 1 else DDPStrategy(start_method=start_method, find_unused_parameters=True)
@@ -332,22 +327,3 @@ def launch_training(settings: Settings, config: TrainConfig, resume: bool = Fals
         "chance": chance_metrics(settings.candidates),
     }
     return summarise(config.run_dir, references, len(data.valid))
-
-
-def summarise(run_dir: Path, references: dict[str, dict[str, float]], valid_samples: int) -> dict[str, Any]:
-    """The best validation metrics of a run, next to reference rankings of the same validation samples."""
-    evaluations = [r for r in map(json.loads, (run_dir / "metrics.jsonl").read_text().splitlines()) if "valid" in r]
-    best = max(evaluations, key=lambda r: (r["valid"]["acc"], r["valid"]["mrr"]), default=None)
-    summary = {
-        "run_dir": str(run_dir),
-        "evaluations": len(evaluations),
-        "valid_samples": valid_samples,
-        "best": best,
-        "references": references,
-    }
-    write_json(run_dir / "summary.json", summary)
-    return summary
-
-
-def _jsonable(value: Any) -> Any:
-    return json.loads(json.dumps(dataclasses.asdict(value), default=str))

@@ -1,0 +1,1 @@
+"""Recommenders trained in-project as baselines for the LLM methods."""

@@ -1,0 +1,143 @@
+"""Train SASRec on the train split (`kragrec train --method sasrec`), validate on the prepared lists, score them."""
+
+from __future__ import annotations
+
+from dataclasses import asdict, dataclass, fields
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import torch
+from torch import nn
+
+from kragrec.baselines.sasrec import PAD, SASRec, SasrecConfig, right_padded
+from kragrec.config import Settings
+from kragrec.data.dataset import natural_key
+from kragrec.data.registry import open_dataset
+from kragrec.data.splits import leave_one_out
+from kragrec.errors import KragrecError
+from kragrec.evaluation.baselines import score_baseline
+from kragrec.evaluation.metrics import chance_metrics, metrics_from_ranks, target_ranks
+from kragrec.files import json_line, replace_dir_atomically
+from kragrec.progress import progress_bar
+from kragrec.training.run_folder import start_run_folder, summarise
+from kragrec.training.samples import Record, evaluation_records
+
+MODEL_FILE = "sasrec.pt"
+STATE_FILE = "training_state.pt"
+
+
+@dataclass(frozen=True)
+class Sequences:
+    """Item indexes (1..N) and each user's chronological items: the train part, and what precedes each target."""
+
+    index_of: dict[str, int]
+    train: dict[str, list[int]]
+    before: dict[str, dict[str, list[int]]]  # split -> user -> items before that split's target
+
+
+def user_sequences(settings: Settings) -> Sequences:
+    """The leave-one-out split as index sequences; the test prefix includes the valid item."""
+    dataset = open_dataset(settings, settings.dataset)
+    index_of = {item: n for n, item in enumerate(sorted(dataset.items, key=natural_key), start=1)}
+    splits = leave_one_out(dataset, settings.min_rating)
+    train = {s.user: [index_of[i] for i in s.train] for s in splits}
+    valid_item = {s.user: [index_of[s.valid]] if s.valid is not None else [] for s in splits}
+    before = {"valid": train, "test": {user: train[user] + valid_item[user] for user in train}}
+    return Sequences(index_of, train, before)
+
+
+@torch.no_grad()
+def sasrec_scores(model: SASRec, sequences: Sequences, records: list[Record], split: str, batch: int) -> np.ndarray:
+    """Scores of every record's candidates after the user's whole sequence before the target."""
+    was_training = model.training
+    model.eval()
+    rows = []
+    for start in range(0, len(records), batch):
+        chunk = records[start : start + batch]
+        padded, lengths = right_padded([sequences.before[split][r.user] for r in chunk], model.positions.num_embeddings)
+        candidates = torch.tensor([[sequences.index_of[c] for c in r.candidates] for r in chunk], dtype=torch.long)
+        rows.append(model.candidate_scores(padded, lengths, candidates).numpy())
+    model.train(was_training)
+    return np.concatenate(rows) if rows else np.zeros((0, 0))
+
+
+def train_one_epoch(model: SASRec, optimizer, users: list[list[int]], config: SasrecConfig, generator) -> float:
+    """One shuffled pass over the users' sequences, next-item cross-entropy at every position; mean loss."""
+    order = torch.randperm(len(users), generator=generator).tolist()
+    losses = []
+    for start in range(0, len(order), config.batch_size):
+        chunk = [users[i] for i in order[start : start + config.batch_size]]
+        inputs, _ = right_padded([u[:-1] for u in chunk], config.max_len)
+        targets, _ = right_padded([u[1:] for u in chunk], config.max_len)
+        logits = model.all_item_logits(inputs)
+        loss = nn.functional.cross_entropy(logits.flatten(0, 1), targets.flatten(), ignore_index=PAD)
+        optimizer.zero_grad(set_to_none=True)
+        loss.backward()
+        optimizer.step()
+        losses.append(loss.item())
+    return float(np.mean(losses))
+
+
+def train_sasrec(settings: Settings, run_dir: Path, config: SasrecConfig, resume: bool = False) -> dict[str, Any]:
+    """Train with validation every `val_every` epochs, early stopping on valid ACC; best and last checkpoints."""
+    sequences = user_sequences(settings)
+    valid = evaluation_records(settings, "valid", None)
+    labels = np.array([r.candidates.index(r.target) for r in valid])
+    torch.manual_seed(settings.seed)
+    model = SASRec(len(sequences.index_of), config)
+    optimizer = torch.optim.AdamW(model.parameters(), lr=config.lr, weight_decay=config.weight_decay)
+    generator = torch.Generator().manual_seed(settings.seed)
+    state = {"epoch": 0, "best_acc": -1.0, "bad": 0}
+    last = run_dir / "checkpoints" / "last"
+    if resume and last.is_dir():
+        saved = torch.load(last / STATE_FILE, weights_only=False)
+        model.load_state_dict(torch.load(last / MODEL_FILE, weights_only=True))
+        optimizer.load_state_dict(saved["optimizer"])
+        generator.set_state(saved["generator"])
+        state = saved["progress"]
+    start_run_folder(run_dir, settings, {"method": "sasrec", "run_dir": str(run_dir), **asdict(config)}, resume)
+    users = [u for u in sequences.train.values() if len(u) >= 2]
+    model.train()
+    with (run_dir / "metrics.jsonl").open("a", encoding="utf-8") as log, progress_bar() as bar:
+        task = bar.add_task("sasrec", total=config.epochs, completed=state["epoch"])
+        while state["epoch"] < config.epochs and state["bad"] < config.patience:
+            loss = train_one_epoch(model, optimizer, users, config, generator)
+            state["epoch"] += 1
+            log.write(json_line({"step": state["epoch"], "epoch": state["epoch"], "loss": loss}) + "\n")
+            bar.update(task, advance=1, description=f"sasrec loss {loss:.3f}")
+            if state["epoch"] % config.val_every and state["epoch"] < config.epochs:
+                continue
+            ranks = target_ranks(sasrec_scores(model, sequences, valid, "valid", config.batch_size), labels)
+            metrics = metrics_from_ranks(ranks)
+            log.write(json_line({"step": state["epoch"], "epoch": state["epoch"], "valid": metrics}) + "\n")
+            log.flush()
+            if metrics["acc"] > state["best_acc"]:
+                state["best_acc"], state["bad"] = metrics["acc"], 0
+                with replace_dir_atomically(run_dir / "checkpoints" / "best") as staging:
+                    torch.save(model.state_dict(), staging / MODEL_FILE)
+            else:
+                state["bad"] += 1
+            with replace_dir_atomically(last) as staging:
+                torch.save(model.state_dict(), staging / MODEL_FILE)
+                progress = {"optimizer": optimizer.state_dict(), "generator": generator.get_state(), "progress": state}
+                torch.save(progress, staging / STATE_FILE)
+    popularity = target_ranks(score_baseline("popularity", settings, "valid").scores, labels)
+    references = {"popularity": metrics_from_ranks(popularity), "chance": chance_metrics(settings.candidates)}
+    return summarise(run_dir, references, len(valid))
+
+
+def sasrec_config(options: dict[str, Any]) -> SasrecConfig:
+    """SASRec's defaults, overridden by the `kragrec train` options that apply to it; others are refused."""
+    known = {f.name for f in fields(SasrecConfig)}
+    ignored = sorted(set(options) - known - {"method"})
+    if ignored:
+        raise KragrecError(f"--method sasrec does not use {', '.join('--' + n.replace('_', '-') for n in ignored)}")
+    return SasrecConfig(**{name: value for name, value in options.items() if name in known})
+
+
+def load_sasrec(folder: Path, num_items: int, config: SasrecConfig) -> SASRec:
+    """A trained SASRec from a checkpoint folder, in eval mode."""
+    model = SASRec(num_items, config)
+    model.load_state_dict(torch.load(folder / MODEL_FILE, weights_only=True))
+    return model.eval()

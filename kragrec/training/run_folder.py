@@ -1,0 +1,38 @@
+"""A run folder: started fresh (stale outputs removed) or resumed, with its resolved config recorded."""
+
+from __future__ import annotations
+
+import json
+import shutil
+from pathlib import Path
+from typing import Any
+
+from kragrec.config import Settings
+from kragrec.files import jsonable, write_json
+
+OUTPUTS = ("metrics.jsonl", "checkpoints", "ranks.json", "summary.json", "eval")
+
+
+def start_run_folder(run_dir: Path, settings: Settings, train: dict[str, Any], resume: bool) -> None:
+    """Create run_dir; unless resuming, remove what an earlier run wrote there (nothing else); write config.json."""
+    run_dir.mkdir(parents=True, exist_ok=True)
+    if not resume:
+        for name in OUTPUTS:
+            path = run_dir / name
+            shutil.rmtree(path) if path.is_dir() else path.unlink(missing_ok=True)
+    write_json(run_dir / "config.json", {"settings": jsonable(settings), "train": train})
+
+
+def summarise(run_dir: Path, references: dict[str, dict[str, float]], valid_samples: int) -> dict[str, Any]:
+    """The best validation metrics of a run, next to reference rankings of the same validation samples."""
+    evaluations = [r for r in map(json.loads, (run_dir / "metrics.jsonl").read_text().splitlines()) if "valid" in r]
+    best = max(evaluations, key=lambda r: (r["valid"]["acc"], r["valid"]["mrr"]), default=None)
+    summary = {
+        "run_dir": str(run_dir),
+        "evaluations": len(evaluations),
+        "valid_samples": valid_samples,
+        "best": best,
+        "references": references,
+    }
+    write_json(run_dir / "summary.json", summary)
+    return summary
