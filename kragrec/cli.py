@@ -328,7 +328,13 @@ def eval_command(
     settings_from: SettingsFrom,
     run_dir: Annotated[Path | None, typer.Argument(help="A training run folder (omit with --method).")] = None,
     method: Annotated[
-        str | None, typer.Option("--method", help="An untrained baseline instead of a run: random or popularity.")
+        str | None,
+        typer.Option(
+            "--method", help="A baseline without training instead of a run: random, popularity, llm-zero-shot."
+        ),
+    ] = None,
+    llm: Annotated[
+        str | None, typer.Option("--llm", help="The LLM of llm-zero-shot (default packaged SmolLM2).")
     ] = None,
     split: Annotated[str, typer.Option("--split", help="valid or test (default test).")] = "test",
     checkpoint: Annotated[str, typer.Option("--checkpoint", help="best (default) or last.")] = "best",
@@ -338,18 +344,19 @@ def eval_command(
 ) -> None:
     """Score every sample of a split's prepared candidate lists; write predictions.jsonl and metrics.json."""
     from kragrec.evaluation.evaluate import evaluate_baseline, evaluate_run
+    from kragrec.models.llm import DEFAULT_LLM
     from kragrec.render import show_evaluation
 
     if split not in ("valid", "test"):
         raise KragrecError(f"--split {split!r}: use valid or test")
     if (run_dir is None) == (method is None):
-        raise KragrecError("give either a run folder or --method NAME (random, popularity)")
+        raise KragrecError("give either a run folder or --method NAME (random, popularity, llm-zero-shot)")
     if checkpoint not in ("best", "last"):
         raise KragrecError(f"--checkpoint {checkpoint!r}: use best or last")
     if run_dir is not None:
         report, reference = evaluate_run(run_dir, settings_from(), split, checkpoint, out)
     else:
-        report, reference = evaluate_baseline(str(method), settings_from(), split, out)
+        report, reference = evaluate_baseline(str(method), settings_from(), split, out, llm or DEFAULT_LLM)
     show_evaluation(report, reference)
 
 

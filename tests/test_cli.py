@@ -150,7 +150,7 @@ def test_eval_of_a_baseline_prints_metrics_with_intervals_and_writes_outputs(cle
         ((), "give either a run folder or --method"),
         (("some-run", "--method", "random"), "give either a run folder or --method"),
         (("--method", "random", "--split", "train"), "--split 'train': use valid or test"),
-        (("--method", "sasrec"), "untrained baselines are random, popularity"),
+        (("--method", "sasrec"), "baselines without training are random, popularity, llm-zero-shot"),
     ],
 )
 def test_eval_refuses_contradicting_arguments(clean_env, args, message):

@@ -81,7 +81,18 @@ def test_random_baseline_is_seeded(tiny_setup):
 
 def test_unknown_baseline_and_missing_run_are_one_line_errors(tiny_setup, tmp_path):
     settings, _ = tiny_setup
-    with pytest.raises(KragrecError, match="untrained baselines are random, popularity"):
+    with pytest.raises(KragrecError, match="baselines without training are random, popularity, llm-zero-shot"):
         evaluate_baseline("sasrec", settings, "test", None)
     with pytest.raises(KragrecError, match="not a training run"):
         evaluate_run(tmp_path, settings, "test", "best", None)
+
+
+def test_llm_zero_shot_scores_with_the_untrained_llm_deterministically(tiny_setup, tmp_path):
+    settings, root = tiny_setup
+    llm = str(root / "tiny-llama")
+    first, reference = evaluate_baseline("llm-zero-shot", settings, "test", tmp_path / "a", llm)
+    second, _ = evaluate_baseline("llm-zero-shot", settings, "test", tmp_path / "b", llm)
+    assert first == second and first["samples"] == 6 and reference["method"] == "popularity"
+    rows = read_jsonl(tmp_path / "a" / "predictions.jsonl")
+    assert all(row["evidence"] == [] for row in rows)  # no knowledge
+    assert len({tuple(row["scores"]) for row in rows}) == 6  # scores come from each sample's own prompt

@@ -10,7 +10,8 @@ from kragrec.errors import KragrecError
 from kragrec.evaluation.baselines import UNTRAINED_BASELINES, score_baseline
 from kragrec.evaluation.outputs import evaluation_report, write_evaluation
 from kragrec.evaluation.runs import open_run
-from kragrec.evaluation.scoring import score_run
+from kragrec.evaluation.scoring import score_run, score_zero_shot
+from kragrec.models.llm import DEFAULT_LLM
 
 
 def baseline_folder(settings: Settings, method: str, split: str) -> Path:
@@ -35,12 +36,16 @@ def evaluate_run(
 
 
 def evaluate_baseline(
-    method: str, settings: Settings, split: str, out: Path | None
+    method: str, settings: Settings, split: str, out: Path | None, llm: str = DEFAULT_LLM
 ) -> tuple[dict[str, Any], dict[str, Any] | None]:
-    """Score an untrained baseline on the split; the popularity reference is left out for popularity itself."""
-    if method not in UNTRAINED_BASELINES:
-        raise KragrecError(f"--method {method!r}: untrained baselines are {', '.join(UNTRAINED_BASELINES)}")
-    scored = score_baseline(method, settings, split)
+    """Score a baseline that needs no training; the popularity reference is left out for popularity itself."""
+    if method == "llm-zero-shot":
+        scored = score_zero_shot(settings, llm, split)
+    elif method in UNTRAINED_BASELINES:
+        scored = score_baseline(method, settings, split)
+    else:
+        names = ", ".join([*UNTRAINED_BASELINES, "llm-zero-shot"])
+        raise KragrecError(f"--method {method!r}: baselines without training are {names}")
     report = evaluation_report(scored, method, split, settings.seed)
     write_evaluation(out or baseline_folder(settings, method, split), scored, report)
     return report, None if method == "popularity" else _popularity_reference(settings, split)

@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import contextlib
+from collections.abc import Callable
+from pathlib import Path
 
 import numpy as np
 import torch
@@ -10,15 +12,19 @@ from torch.utils.data import DataLoader
 
 from kragrec.baselines.sasrec import SasrecConfig
 from kragrec.baselines.sasrec_training import load_sasrec, sasrec_scores, user_sequences
+from kragrec.config import Settings
 from kragrec.evaluation.baselines import Scored
 from kragrec.evaluation.runs import TrainedRun, trained_model
 from kragrec.models.collate import collate
-from kragrec.models.llm import load_tokenizer
+from kragrec.models.graph_llm import GraphLLM
+from kragrec.models.llm import load_llm, load_tokenizer
+from kragrec.models.prompt import letter_token_ids
 from kragrec.progress import progress_bar
 from kragrec.retrieval.session import open_retriever
+from kragrec.retrieval.subgraph import GraphFeatures
 from kragrec.training.config import TrainConfig
 from kragrec.training.dataset import PromptDataset
-from kragrec.training.samples import evaluation_records, prompt_samples
+from kragrec.training.samples import Record, evaluation_records, prompt_samples
 
 
 def score_run(run: TrainedRun, split: str, which: str = "best", limit: int | None = None) -> Scored:
@@ -38,24 +44,44 @@ def score_sasrec_run(run: TrainedRun, split: str, which: str, limit: int | None)
     return Scored(records, scores, [[] for _ in records])
 
 
-@torch.no_grad()
 def score_llm_run(run: TrainedRun, split: str, which: str, limit: int | None) -> Scored:
-    """One forward pass per batch of prompts over the split's prepared lists."""
-    settings, config = run.settings, run.config
-    assert isinstance(config, TrainConfig)
+    """The run's LLM with its checkpoint, on the split's prepared lists."""
+    assert isinstance(run.config, TrainConfig)
+    records = evaluation_records(run.settings, split, limit)
+    return llm_scores(run.settings, run.config, records, lambda features: trained_model(run, features, which))
+
+
+def score_zero_shot(settings: Settings, llm: str, split: str, limit: int | None = None) -> Scored:
+    """The untrained LLM without knowledge: the `llm-zero-shot` baseline."""
+    config = TrainConfig(run_dir=Path("."), method="lora-no-kg", llm=llm, bf16=True)
+    records = evaluation_records(settings, split, limit)
+    return llm_scores(settings, config, records, lambda _: zero_shot_model(settings, llm))
+
+
+def zero_shot_model(settings: Settings, llm: str) -> GraphLLM:
+    """The LLM as loaded, frozen, with no graph encoder."""
+    tokenizer = load_tokenizer(llm, settings.cache_dir)
+    letters = letter_token_ids(tokenizer, settings.candidates)
+    return GraphLLM(load_llm(llm, settings.cache_dir), letters, None, None, "frozen").eval()
+
+
+@torch.no_grad()
+def llm_scores(
+    settings: Settings, config: TrainConfig, records: list[Record], model_for: Callable[[GraphFeatures], GraphLLM]
+) -> Scored:
+    """Retrieve as the method does, build prompts, then one forward pass per batch (deterministic)."""
     tokenizer = load_tokenizer(config.llm, settings.cache_dir)
     with open_retriever(settings) as retriever:
-        records = evaluation_records(settings, split, limit)
         samples = prompt_samples(records, retriever, tokenizer, config.evidence, training=False)
         features = retriever.features
-    model = trained_model(run, features, which)
+    model = model_for(features)
     loader = DataLoader(
         PromptDataset(samples, features, settings.candidates), batch_size=config.batch_size, collate_fn=collate
     )
     autocast = torch.autocast("cpu", dtype=torch.bfloat16) if config.bf16 else contextlib.nullcontext()
     batches = []
     with progress_bar() as bar, autocast:
-        task = bar.add_task(f"scoring {split}", total=len(samples))
+        task = bar.add_task("scoring", total=len(samples))
         for batch in loader:
             batches.append(model.scores(batch).float().cpu().numpy())
             bar.update(task, advance=batch.size)
