@@ -341,22 +341,24 @@ def eval_command(
     out: Annotated[
         Path | None, typer.Option("--out", help="Output folder (default RUN/eval/SPLIT or DATA/eval/...).")
     ] = None,
+    fictional: Annotated[
+        int,
+        typer.Option("--fictional", help="Hallucination test: turn N negatives per sample into fictional films."),
+    ] = 0,
 ) -> None:
     """Score every sample of a split's prepared candidate lists; write predictions.jsonl and metrics.json."""
     from kragrec.evaluation.evaluate import evaluate_baseline, evaluate_run
     from kragrec.models.llm import DEFAULT_LLM
     from kragrec.render import show_evaluation
 
-    if split not in ("valid", "test"):
-        raise KragrecError(f"--split {split!r}: use valid or test")
     if (run_dir is None) == (method is None):
         raise KragrecError("give either a run folder or --method NAME (random, popularity, llm-zero-shot)")
     if checkpoint not in ("best", "last"):
         raise KragrecError(f"--checkpoint {checkpoint!r}: use best or last")
     if run_dir is not None:
-        report, reference = evaluate_run(run_dir, settings_from(), split, checkpoint, out)
+        report, reference = evaluate_run(run_dir, settings_from(), split, checkpoint, out, fictional)
     else:
-        report, reference = evaluate_baseline(str(method), settings_from(), split, out, llm or DEFAULT_LLM)
+        report, reference = evaluate_baseline(str(method), settings_from(), split, out, llm or DEFAULT_LLM, fictional)
     show_evaluation(report, reference)
 
 

@@ -163,16 +163,29 @@ def show_training_summary(summary: dict[str, Any]) -> None:
 
 
 def show_evaluation(report: dict[str, Any], reference: dict[str, Any] | None) -> None:
-    """Metrics with 95 % bootstrap intervals, next to popularity (same samples) and chance."""
+    """Metrics with 95 % bootstrap intervals next to popularity (same samples) and chance; cold start; fictions."""
     names = list(report["metrics"])
     table = Table(title=f"{report['split']}, {report['samples']} samples (95 % bootstrap intervals)")
     table.add_column("ranking")
     for name in names:
         table.add_column(name, justify="right")
+
+    def add(label: str, block: dict[str, Any]) -> None:
+        cells = (
+            f"{block['metrics'][n]:.4f} [{block['intervals'][n][0]:.3f}, {block['intervals'][n][1]:.3f}]" for n in names
+        )
+        table.add_row(escape(label), *cells)
+
     for row in (report, reference):
-        if row is None:
-            continue
-        cells = (f"{row['metrics'][n]:.4f} [{row['intervals'][n][0]:.3f}, {row['intervals'][n][1]:.3f}]" for n in names)
-        table.add_row(escape(row["method"]), *cells)
+        if row is not None:
+            add(row["method"], row)
     table.add_row("chance", *(f"{report['chance'][n]:.4f}" for n in names))
+    for row in (report, reference):
+        if row is not None:
+            add(f"{row['method']}, cold start ({row['cold_start']['samples']})", row["cold_start"])
     stdout_console.print(table)
+    for row in (report, reference):
+        if row is not None and "fictional_first" in row:
+            stdout_console.print(
+                f"{escape(row['method'])}: a fictional film ranked first in {row['fictional_first']:.1%}"
+            )

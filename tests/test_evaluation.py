@@ -64,7 +64,7 @@ def test_run_settings_come_from_the_run_and_connection_from_the_caller(trained_r
 
 def test_popularity_baseline_ranks_by_train_counts(tiny_setup, tmp_path):
     settings, _ = tiny_setup
-    scored = score_baseline("popularity", settings, "test")
+    scored = score_baseline("popularity", settings, evaluation_records(settings, "test", None))
     counts = train_popularity(settings)
     for record, scores in zip(scored.records, scored.scores, strict=True):
         assert scores.tolist() == [counts[c] for c in record.candidates]
@@ -75,7 +75,8 @@ def test_popularity_baseline_ranks_by_train_counts(tiny_setup, tmp_path):
 def test_random_baseline_is_seeded(tiny_setup):
     settings, _ = tiny_setup
     np.testing.assert_array_equal(
-        score_baseline("random", settings, "valid").scores, score_baseline("random", settings, "valid").scores
+        score_baseline("random", settings, evaluation_records(settings, "valid", None)).scores,
+        score_baseline("random", settings, evaluation_records(settings, "valid", None)).scores,
     )
 
 
@@ -96,3 +97,12 @@ def test_llm_zero_shot_scores_with_the_untrained_llm_deterministically(tiny_setu
     rows = read_jsonl(tmp_path / "a" / "predictions.jsonl")
     assert all(row["evidence"] == [] for row in rows)  # no knowledge
     assert len({tuple(row["scores"]) for row in rows}) == 6  # scores come from each sample's own prompt
+
+
+def test_fictional_films_reach_the_llm_prompt_by_title(tiny_setup, tmp_path):
+    settings, root = tiny_setup
+    report, _ = evaluate_baseline("llm-zero-shot", settings, "test", tmp_path / "z", str(root / "tiny-llama"), 2)
+    rows = read_jsonl(tmp_path / "z" / "predictions.jsonl")
+    fictional = [s for row in rows for c, s in zip(row["candidates"], row["scores"], strict=True) if ":" in c]
+    assert len(fictional) == 12 and all(score is not None for score in fictional)
+    assert 0 <= report["fictional_first"] <= 1

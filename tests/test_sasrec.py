@@ -62,6 +62,8 @@ def test_sasrec_run_trains_validates_and_evaluates_deterministically(tiny_setup,
     second, _ = evaluate_run(run_dir, settings, "test", "best", tmp_path / "b")
     assert first == second and first["method"] == "sasrec (sasrec)" and first["samples"] == 6
     assert np.isfinite(first["metrics"]["mrr"])
+    hallucination, _ = evaluate_run(run_dir, settings, "test", "best", tmp_path / "c", fictional=4)
+    assert hallucination["fictional_first"] == 0.0  # unknown items get no score: never ranked first
 
 
 def test_options_sasrec_does_not_use_are_refused():

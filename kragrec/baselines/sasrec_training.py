@@ -49,15 +49,17 @@ def user_sequences(settings: Settings) -> Sequences:
 
 @torch.no_grad()
 def sasrec_scores(model: SASRec, sequences: Sequences, records: list[Record], split: str, batch: int) -> np.ndarray:
-    """Scores of every record's candidates after the user's whole sequence before the target."""
+    """Scores of every record's candidates after the user's whole sequence before the target (-inf: not an item)."""
     was_training = model.training
     model.eval()
     rows = []
     for start in range(0, len(records), batch):
         chunk = records[start : start + batch]
         padded, lengths = right_padded([sequences.before[split][r.user] for r in chunk], model.positions.num_embeddings)
-        candidates = torch.tensor([[sequences.index_of[c] for c in r.candidates] for r in chunk], dtype=torch.long)
-        rows.append(model.candidate_scores(padded, lengths, candidates).numpy())
+        indexes = [[sequences.index_of.get(c, PAD) for c in r.candidates] for r in chunk]
+        candidates = torch.tensor(indexes, dtype=torch.long)
+        scores = model.candidate_scores(padded, lengths, candidates)
+        rows.append(scores.masked_fill(candidates == PAD, float("-inf")).numpy())  # unknown items: never ranked
     model.train(was_training)
     return np.concatenate(rows) if rows else np.zeros((0, 0))
 
@@ -122,7 +124,7 @@ def train_sasrec(settings: Settings, run_dir: Path, config: SasrecConfig, resume
                 torch.save(model.state_dict(), staging / MODEL_FILE)
                 progress = {"optimizer": optimizer.state_dict(), "generator": generator.get_state(), "progress": state}
                 torch.save(progress, staging / STATE_FILE)
-    popularity = target_ranks(score_baseline("popularity", settings, "valid").scores, labels)
+    popularity = target_ranks(score_baseline("popularity", settings, valid).scores, labels)
     references = {"popularity": metrics_from_ranks(popularity), "chance": chance_metrics(settings.candidates)}
     return summarise(run_dir, references, len(valid))
 

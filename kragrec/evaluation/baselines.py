@@ -10,7 +10,7 @@ from kragrec.config import Settings
 from kragrec.data.registry import open_dataset
 from kragrec.data.splits import leave_one_out, split_of_ratings
 from kragrec.kg_loader.load_plan import popularity
-from kragrec.training.samples import Record, evaluation_records
+from kragrec.training.samples import Record
 
 UNTRAINED_BASELINES = ("random", "popularity")
 
@@ -36,14 +36,13 @@ def train_popularity(settings: Settings) -> dict[str, int]:
     return {item: count for item, (count, _) in counts.items()}
 
 
-def score_baseline(name: str, settings: Settings, split: str) -> Scored:
-    """`random` (seeded uniform scores) or `popularity` (train rating counts) on the prepared lists."""
-    records = evaluation_records(settings, split, None)
+def score_baseline(name: str, settings: Settings, records: list[Record]) -> Scored:
+    """`random` (seeded uniform scores) or `popularity` (train rating counts; 0 for items never rated)."""
     if name == "random":
         scores = np.random.default_rng(settings.seed).random((len(records), settings.candidates))
     elif name == "popularity":
         counts = train_popularity(settings)
-        scores = np.array([[counts[c] for c in r.candidates] for r in records], dtype=np.float64)
+        scores = np.array([[counts.get(c, 0) for c in r.candidates] for r in records], dtype=np.float64)
     else:
         raise ValueError(f"unknown untrained baseline {name!r}")
     return Scored(records, scores, [[] for _ in records])

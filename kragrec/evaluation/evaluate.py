@@ -2,50 +2,89 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 from kragrec.config import Settings
+from kragrec.data.registry import open_dataset
 from kragrec.errors import KragrecError
-from kragrec.evaluation.baselines import UNTRAINED_BASELINES, score_baseline
+from kragrec.evaluation.baselines import UNTRAINED_BASELINES, Scored, score_baseline, train_popularity
+from kragrec.evaluation.hallucination import fictional_titles, inject_fictional
 from kragrec.evaluation.outputs import evaluation_report, write_evaluation
 from kragrec.evaluation.runs import open_run
 from kragrec.evaluation.scoring import score_run, score_zero_shot
 from kragrec.models.llm import DEFAULT_LLM
+from kragrec.retrieval.graph_view import item_text
+from kragrec.training.samples import Record, evaluation_records
+
+FICTIONAL_POOL = 50  # made-up films the injected candidates are drawn from
 
 
-def baseline_folder(settings: Settings, method: str, split: str) -> Path:
+@dataclass(frozen=True)
+class EvaluationInput:
+    """The samples to score, and the titles of fictional candidates (empty unless the hallucination test runs)."""
+
+    split: str
+    records: list[Record]
+    titles: dict[str, str]
+
+    @property
+    def folder_name(self) -> str:
+        """split, or split-fictionalN for the hallucination test."""
+        injected = sum(c in self.titles for c in self.records[0].candidates) if self.records and self.titles else 0
+        return f"{self.split}-fictional{injected}" if injected else self.split
+
+
+def evaluation_input(settings: Settings, split: str, fictional: int = 0) -> EvaluationInput:
+    """The split's prepared samples; with `fictional` > 0 that many negatives per sample become fictional films."""
+    if split not in ("valid", "test"):
+        raise KragrecError(f"--split {split!r}: use valid or test")
+    records = evaluation_records(settings, split, None)
+    if fictional <= 0:
+        return EvaluationInput(split, records, {})
+    items = open_dataset(settings, settings.dataset).items.values()
+    titles = fictional_titles(FICTIONAL_POOL, {item_text(i.title, i.year) for i in items}, settings.seed)
+    return EvaluationInput(split, inject_fictional(records, fictional, titles, settings.seed), titles)
+
+
+def baseline_folder(settings: Settings, method: str, folder_name: str) -> Path:
     """Where a baseline's evaluation goes by default."""
-    return settings.data_dir / "eval" / settings.dataset / method / split
+    return settings.data_dir / "eval" / settings.dataset / method / folder_name
 
 
-def _popularity_reference(settings: Settings, split: str) -> dict[str, Any]:
-    return evaluation_report(score_baseline("popularity", settings, split), "popularity", split, settings.seed)
+def _report(scored: Scored, name: str, data: EvaluationInput, settings: Settings) -> dict[str, Any]:
+    return evaluation_report(scored, name, data.split, settings.seed, train_popularity(settings))
+
+
+def _popularity_reference(settings: Settings, data: EvaluationInput) -> dict[str, Any]:
+    return _report(score_baseline("popularity", settings, data.records), "popularity", data, settings)
 
 
 def evaluate_run(
-    run_dir: Path, connection: Settings, split: str, checkpoint: str, out: Path | None
+    run_dir: Path, connection: Settings, split: str, checkpoint: str, out: Path | None, fictional: int = 0
 ) -> tuple[dict[str, Any], dict[str, Any]]:
     """Score the run's checkpoint on the split; returns its report and the popularity reference."""
     run = open_run(run_dir, connection)
-    scored = score_run(run, split, checkpoint)
-    report = evaluation_report(scored, f"{run.method} ({run_dir.name})", split, run.settings.seed)
-    report["checkpoint"] = checkpoint
-    write_evaluation(out or run_dir / "eval" / split, scored, report)
-    return report, _popularity_reference(run.settings, split)
+    data = evaluation_input(run.settings, split, fictional)
+    scored = score_run(run, split, data.records, data.titles, checkpoint)
+    report = {**_report(scored, f"{run.method} ({run_dir.name})", data, run.settings), "checkpoint": checkpoint}
+    write_evaluation(out or run_dir / "eval" / data.folder_name, scored, report)
+    return report, _popularity_reference(run.settings, data)
 
 
 def evaluate_baseline(
-    method: str, settings: Settings, split: str, out: Path | None, llm: str = DEFAULT_LLM
+    method: str, settings: Settings, split: str, out: Path | None, llm: str = DEFAULT_LLM, fictional: int = 0
 ) -> tuple[dict[str, Any], dict[str, Any] | None]:
     """Score a baseline that needs no training; the popularity reference is left out for popularity itself."""
-    if method == "llm-zero-shot":
-        scored = score_zero_shot(settings, llm, split)
-    elif method in UNTRAINED_BASELINES:
-        scored = score_baseline(method, settings, split)
-    else:
+    if method not in (*UNTRAINED_BASELINES, "llm-zero-shot"):
         names = ", ".join([*UNTRAINED_BASELINES, "llm-zero-shot"])
         raise KragrecError(f"--method {method!r}: baselines without training are {names}")
-    report = evaluation_report(scored, method, split, settings.seed)
-    write_evaluation(out or baseline_folder(settings, method, split), scored, report)
-    return report, None if method == "popularity" else _popularity_reference(settings, split)
+    data = evaluation_input(settings, split, fictional)
+    if method == "llm-zero-shot":
+        scored = score_zero_shot(settings, llm, data.records, data.titles)
+    else:
+        scored = score_baseline(method, settings, data.records)
+    report = _report(scored, method, data, settings)
+    write_evaluation(out or baseline_folder(settings, method, data.folder_name), scored, report)
+    return report, None if method == "popularity" else _popularity_reference(settings, data)

@@ -24,38 +24,24 @@ from kragrec.retrieval.session import open_retriever
 from kragrec.retrieval.subgraph import GraphFeatures
 from kragrec.training.config import TrainConfig
 from kragrec.training.dataset import PromptDataset
-from kragrec.training.samples import Record, evaluation_records, prompt_samples
+from kragrec.training.samples import Record, Titles, prompt_samples
 
 
-def score_run(run: TrainedRun, split: str, which: str = "best", limit: int | None = None) -> Scored:
-    """Scores of the split's prepared lists with the run's checkpoint (deterministic), whatever its method."""
+def score_run(run: TrainedRun, split: str, records: list[Record], titles: Titles, which: str = "best") -> Scored:
+    """Scores of `records` (from `split`) with the run's checkpoint (deterministic), whatever its method."""
     if isinstance(run.config, SasrecConfig):
-        return score_sasrec_run(run, split, which, limit)
-    return score_llm_run(run, split, which, limit)
+        sequences = user_sequences(run.settings)
+        model = load_sasrec(run.checkpoint(which), len(sequences.index_of), run.config)
+        scores = sasrec_scores(model, sequences, records, split, run.config.batch_size)
+        return Scored(records, scores, [[] for _ in records])
+    config = run.config
+    return llm_scores(run.settings, config, records, titles, lambda features: trained_model(run, features, which))
 
 
-def score_sasrec_run(run: TrainedRun, split: str, which: str, limit: int | None) -> Scored:
-    """SASRec scores after each user's whole sequence before the target."""
-    assert isinstance(run.config, SasrecConfig)
-    sequences = user_sequences(run.settings)
-    records = evaluation_records(run.settings, split, limit)
-    model = load_sasrec(run.checkpoint(which), len(sequences.index_of), run.config)
-    scores = sasrec_scores(model, sequences, records, split, run.config.batch_size)
-    return Scored(records, scores, [[] for _ in records])
-
-
-def score_llm_run(run: TrainedRun, split: str, which: str, limit: int | None) -> Scored:
-    """The run's LLM with its checkpoint, on the split's prepared lists."""
-    assert isinstance(run.config, TrainConfig)
-    records = evaluation_records(run.settings, split, limit)
-    return llm_scores(run.settings, run.config, records, lambda features: trained_model(run, features, which))
-
-
-def score_zero_shot(settings: Settings, llm: str, split: str, limit: int | None = None) -> Scored:
+def score_zero_shot(settings: Settings, llm: str, records: list[Record], titles: Titles) -> Scored:
     """The untrained LLM without knowledge: the `llm-zero-shot` baseline."""
     config = TrainConfig(run_dir=Path("."), method="lora-no-kg", llm=llm, bf16=True)
-    records = evaluation_records(settings, split, limit)
-    return llm_scores(settings, config, records, lambda _: zero_shot_model(settings, llm))
+    return llm_scores(settings, config, records, titles, lambda _: zero_shot_model(settings, llm))
 
 
 def zero_shot_model(settings: Settings, llm: str) -> GraphLLM:
@@ -67,12 +53,16 @@ def zero_shot_model(settings: Settings, llm: str) -> GraphLLM:
 
 @torch.no_grad()
 def llm_scores(
-    settings: Settings, config: TrainConfig, records: list[Record], model_for: Callable[[GraphFeatures], GraphLLM]
+    settings: Settings,
+    config: TrainConfig,
+    records: list[Record],
+    titles: Titles,
+    model_for: Callable[[GraphFeatures], GraphLLM],
 ) -> Scored:
     """Retrieve as the method does, build prompts, then one forward pass per batch (deterministic)."""
     tokenizer = load_tokenizer(config.llm, settings.cache_dir)
     with open_retriever(settings) as retriever:
-        samples = prompt_samples(records, retriever, tokenizer, config.evidence, training=False)
+        samples = prompt_samples(records, retriever, tokenizer, config.evidence, training=False, titles=titles)
         features = retriever.features
     model = model_for(features)
     loader = DataLoader(

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass
 
 import numpy as np
@@ -79,14 +80,19 @@ def evaluation_records(settings: Settings, split: str, limit: int | None) -> lis
     return _subset(records, limit, settings.seed)
 
 
+Titles = Mapping[str, str]  # titles of candidates that are not catalogue items (the hallucination test's fictions)
+
+
 def prompt_samples(
-    records: list[Record], retriever: Retriever, tokenizer, evidence: str, training: bool
+    records: list[Record], retriever: Retriever, tokenizer, evidence: str, training: bool, titles: Titles | None = None
 ) -> list[PromptSample]:
     """Retrieve for every record (query texts encoded in one batch) and build its prompt tokens.
 
     evidence "graph" keeps the sub-graphs for soft tokens, "text" writes them into the prompt, "none" skips retrieval.
+    Candidates found in `titles` are written with that title instead of a catalogue item's.
     """
     items = retriever.graph.items
+    extra = titles or {}
     if evidence != "none":
         retriever.encode_queries([retrieval_query_text([items[i].text for i in r.history]) for r in records])
     samples = []
@@ -94,7 +100,7 @@ def prompt_samples(
         subgraphs = retriever.retrieve(record.history, training=training).subgraphs if evidence != "none" else []
         prompt = recommendation_prompt(
             [items[i].text for i in record.history],
-            [items[c].text for c in record.candidates],
+            [extra[c] if c in extra else items[c].text for c in record.candidates],
             with_graph=evidence == "graph" and bool(subgraphs),
             evidence_text=subgraphs_as_text(retriever.graph, subgraphs) if evidence == "text" else "",
         )
