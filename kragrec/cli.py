@@ -362,24 +362,33 @@ def eval_command(
     show_evaluation(report, reference)
 
 
-PLANNED_VERBS = {
-    "recommend": ("Rank candidates for a user and explain them.", 5),
-}
+@app.command("recommend")
+@uses_settings(GRAPH_STORE, INDEX)
+def recommend_command(
+    settings_from: SettingsFrom,
+    run_dir: Annotated[Path, typer.Argument(help="A training run folder (its best checkpoint ranks).")],
+    user: Annotated[str, typer.Option("--user", help="User id.")],
+    top: Annotated[int, typer.Option("--top", help="How many ranked candidates to show.")] = 10,
+    explain: Annotated[bool, typer.Option("--explain", help="Show the KG sub-graphs fed to the model.")] = False,
+    html: Annotated[Path | None, typer.Option("--html", help="With --explain: write an interactive view.")] = None,
+    all_items: Annotated[
+        bool, typer.Option("--all-items", help="Candidates: a retriever's top-M unseen items, not the prepared list.")
+    ] = False,
+    retriever: Annotated[
+        Path | None, typer.Option("--retriever", help="With --all-items: a sasrec run (default: popularity).")
+    ] = None,
+    split: Annotated[str, typer.Option("--split", help="Prepared sample: test (default) or valid.")] = "test",
+) -> None:
+    """Rank candidates for a user with a trained run; --explain shows the evidence it was given."""
+    from kragrec.recommend import recommend
+    from kragrec.render import show_recommendation
+    from kragrec.retrieval.html_view import write_html
 
-
-def _planned(verb: str, summary: str, issue: int) -> None:
-    @app.command(
-        verb,
-        help=f"{summary} (not built yet)",
-        context_settings={"allow_extra_args": True, "ignore_unknown_options": True},
-    )
-    def not_built(ctx: typer.Context) -> None:
-        typer.echo(f"kragrec {verb}: not built yet (planned in issue #{issue}); nothing was done.", err=True)
-        raise typer.Exit(2)
-
-
-for _verb, (_summary, _issue) in PLANNED_VERBS.items():
-    _planned(_verb, _summary, _issue)
+    result = recommend(run_dir, settings_from(), user, top, explain or html is not None, all_items, retriever, split)
+    show_recommendation(result)
+    if html is not None and result.evidence is not None:
+        write_html(result.evidence, html)
+        typer.echo(f"wrote {html}", err=True)
 
 
 def main() -> None:

@@ -121,7 +121,8 @@ def show_index_report(report: IndexReport) -> None:
 
 def show_evidence(view: dict[str, Any]) -> None:
     """Print a user's history and the retrieved sub-graphs as a tree."""
-    tree = Tree(escape(f"user {view['user']} (target item {view['target']})"))
+    target = f" (target item {view['target']})" if view["target"] is not None else ""
+    tree = Tree(escape(f"user {view['user']}{target}"))
     history = tree.add("history (★ = less popular, augmented with KG evidence)")
     for entry in view["history"]:
         mark = "★" if entry["augmented"] else " "
@@ -189,3 +190,19 @@ def show_evaluation(report: dict[str, Any], reference: dict[str, Any] | None) ->
             stdout_console.print(
                 f"{escape(row['method'])}: a fictional film ranked first in {row['fictional_first']:.1%}"
             )
+
+
+def show_recommendation(result: Any) -> None:
+    """A user's ranked candidates with probabilities (the held-out target marked), then the evidence if asked."""
+    table = Table(title=escape(f"user {result.user}: top {len(result.ranked)}"))
+    for column, justify in (("#", "right"), ("item", "left"), ("title", "left"), ("probability", "right")):
+        table.add_column(column, justify=justify)  # type: ignore[arg-type]
+    for rank, entry in enumerate(result.ranked, start=1):
+        mark = " ← held-out target" if entry["is_target"] else ""
+        table.add_row(str(rank), escape(entry["item"]), escape(entry["title"] + mark), f"{entry['probability']:.3f}")
+    stdout_console.print("history: " + escape("; ".join(result.history)))
+    stdout_console.print(table)
+    if result.evidence is not None:
+        show_evidence(result.evidence)
+    elif result.fed not in ("graph", "text"):
+        stdout_console.print(f"this method is given no KG evidence ({result.fed})")

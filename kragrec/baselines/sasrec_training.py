@@ -33,7 +33,7 @@ class Sequences:
 
     index_of: dict[str, int]
     train: dict[str, list[int]]
-    before: dict[str, dict[str, list[int]]]  # split -> user -> items before that split's target
+    before: dict[str, dict[str, list[int]]]  # valid/test -> user -> items before that target; "all": every item
 
 
 def user_sequences(settings: Settings) -> Sequences:
@@ -43,8 +43,21 @@ def user_sequences(settings: Settings) -> Sequences:
     splits = leave_one_out(dataset, settings.min_rating)
     train = {s.user: [index_of[i] for i in s.train] for s in splits}
     valid_item = {s.user: [index_of[s.valid]] if s.valid is not None else [] for s in splits}
-    before = {"valid": train, "test": {user: train[user] + valid_item[user] for user in train}}
+    test_item = {s.user: [index_of[s.test]] if s.test is not None else [] for s in splits}
+    test = {user: train[user] + valid_item[user] for user in train}
+    before = {"valid": train, "test": test, "all": {user: test[user] + test_item[user] for user in train}}
     return Sequences(index_of, train, before)
+
+
+@torch.no_grad()
+def top_unseen(model: SASRec, sequences: Sequences, user: str, count: int) -> list[str]:
+    """The `count` best-scored items the user has not rated, after the user's whole sequence."""
+    seen = sequences.before["all"][user]
+    padded, lengths = right_padded([seen], model.positions.num_embeddings)
+    logits = model.eval().all_item_logits(padded)[0, lengths[0] - 1]
+    logits[[PAD, *seen]] = float("-inf")
+    item_of = {index: item for item, index in sequences.index_of.items()}
+    return [item_of[int(i)] for i in torch.topk(logits, count).indices]
 
 
 @torch.no_grad()

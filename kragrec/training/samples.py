@@ -19,6 +19,7 @@ from kragrec.retrieval.retriever import Retriever, retrieval_query_text
 from kragrec.retrieval.subgraph import SubGraph
 
 TRAIN_CANDIDATE_STREAM = 3
+NO_TARGET = -1  # label of a sample scored for recommending, whose target is unknown
 
 
 @dataclass(frozen=True)
@@ -109,7 +110,7 @@ def prompt_samples(
                 record,
                 prompt_tokens(tokenizer, prompt),
                 subgraphs if evidence == "graph" else [],
-                record.candidates.index(record.target),
+                record.candidates.index(record.target) if record.target in record.candidates else NO_TARGET,
                 tuple(g.seed for g in subgraphs),
             )
         )

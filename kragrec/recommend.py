@@ -1,0 +1,93 @@
+"""`kragrec recommend`: rank a user's candidates with a trained run, optionally with the KG evidence it was fed."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+import numpy as np
+
+from kragrec.baselines.sasrec_training import load_sasrec, top_unseen, user_sequences
+from kragrec.config import Settings
+from kragrec.errors import KragrecError
+from kragrec.evaluation.baselines import train_popularity
+from kragrec.evaluation.runs import TrainedRun, open_run
+from kragrec.evaluation.scoring import score_run
+from kragrec.retrieval.explain import evidence, prepared_sample
+from kragrec.retrieval.session import open_retriever
+from kragrec.training.samples import Record
+
+
+@dataclass(frozen=True)
+class Recommendation:
+    """A user's ranked candidates (probability among them), the history used, and the evidence when asked."""
+
+    user: str
+    target: str | None
+    history: list[str]
+    ranked: list[dict[str, Any]]
+    evidence: dict[str, Any] | None
+    fed: str  # what the method is given besides the prompt: graph, text, none (or sequence for SASRec)
+
+
+def candidates_from_all_items(settings: Settings, user: str, count: int, retriever_run: TrainedRun | None) -> Record:
+    """The user's latest history over every split, and `count` unseen items from SASRec (or popularity)."""
+    sequences = user_sequences(settings)
+    if user not in sequences.before["all"]:
+        raise KragrecError(f"user {user!r} has no ratings in dataset {settings.dataset!r}")
+    item_of = {index: item for item, index in sequences.index_of.items()}
+    seen = [item_of[i] for i in sequences.before["all"][user]]
+    if retriever_run is not None:
+        model = load_sasrec(retriever_run.checkpoint(), len(sequences.index_of), retriever_run.config)
+        candidates = top_unseen(model, sequences, user, count)
+    else:
+        counts = train_popularity(settings)
+        unseen = sorted(set(counts) - set(seen), key=lambda item: (-counts[item], item))
+        candidates = unseen[:count]
+    return Record(user, seen[-settings.history :], "", candidates)
+
+
+def recommend(
+    run_dir: Any,
+    connection: Settings,
+    user: str,
+    top: int,
+    explain: bool,
+    all_items: bool = False,
+    retriever_dir: Any = None,
+    split: str = "test",
+) -> Recommendation:
+    """Rank the prepared candidates of the user's split sample, or with all_items a retriever's top-M unseen items."""
+    run = open_run(run_dir, connection)
+    settings = run.settings
+    if all_items:
+        retriever_run = open_run(retriever_dir, connection) if retriever_dir is not None else None
+        if retriever_run is not None and retriever_run.method != "sasrec":
+            raise KragrecError(f"--retriever {retriever_dir}: a sasrec run is needed to retrieve from all items")
+        record = candidates_from_all_items(settings, user, settings.candidates, retriever_run)
+        split = "all"
+    else:
+        sample = prepared_sample(settings, user, split)
+        record = Record(sample["user"], sample["history"], sample["target"], sample["candidates"])
+    scores = score_run(run, split, [record], {})
+    probabilities = np.exp(scores.scores[0] - scores.scores[0].max())
+    probabilities /= probabilities.sum()
+    order = np.argsort(-probabilities, kind="stable")[:top]
+    with open_retriever(settings) as retriever:
+        items = retriever.graph.items
+        ranked = [
+            {
+                "item": record.candidates[n],
+                "title": items[record.candidates[n]].text,
+                "probability": float(probabilities[n]),
+                "is_target": record.candidates[n] == record.target,
+            }
+            for n in order
+        ]
+        fed = run.config.evidence if run.method != "sasrec" else "sequence"  # type: ignore[union-attr]
+        view = None
+        if explain and fed in ("graph", "text"):
+            sample_view = {"user": user, "target": record.target or None, "history": record.history}
+            view = evidence(retriever, sample_view, retriever.retrieve(record.history))
+        history = [items[i].text for i in record.history]
+    return Recommendation(user, record.target or None, history, ranked, view, fed)
