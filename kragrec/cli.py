@@ -43,6 +43,17 @@ INDEX = {
     "indexer": _option("--indexer", str, "hop-field (paper, default) or official (released code)."),
     "hops": _option("--hops", int, "Hop layers L of the index (default 2)."),
 }
+# How K-RagRec retrieves (paper defaults); `--pop-threshold 1` and `--no-rerank` are the paper's ablations.
+RETRIEVAL = {
+    "policy": _option("--policy", str, "Popularity policy: paper (default), relative or official."),
+    "pop_threshold": _option("--pop-threshold", float, "Popularity threshold p (default 0.5; 1 = every item)."),
+    "top_k": _option("--top-k", int, "Sub-graphs per augmented item (default 3)."),
+    "top_n": _option("--top-n", int, "Sub-graphs kept after re-ranking (default 5)."),
+    "fanout": _option("--fanout", int, "Neighbours per node per hop (default 10)."),
+    "rerank": Annotated[
+        bool | None, typer.Option("--rerank/--no-rerank", help="Re-rank sub-graphs against the user (default on).")
+    ],
+}
 MinRating = _option("--min-rating", float, "Ratings below this are left out of splits (default 0).")
 # Which prepared lists a command reads (they are written by `kragrec data prepare` with the same options).
 PREPARED = {
@@ -204,20 +215,13 @@ def index_command(
 
 
 @app.command("retrieve")
-@uses_settings(GRAPH_STORE, INDEX)
+@uses_settings(GRAPH_STORE, INDEX, RETRIEVAL)
 def retrieve_command(
     settings_from: SettingsFrom,
     user: Annotated[str, typer.Option("--user", help="User id.")],
     split: Annotated[str, typer.Option("--split", help="Prepared sample to use: test or valid.")] = "test",
     as_json: Annotated[bool, typer.Option("--json", help="Print the evidence as JSON.")] = False,
     html: Annotated[Path | None, typer.Option("--html", help="Also write an interactive view to this file.")] = None,
-    policy: Annotated[str | None, typer.Option("--policy", help="paper (default), relative or official.")] = None,
-    pop_threshold: Annotated[
-        float | None, typer.Option("--pop-threshold", help="Popularity threshold p (default 0.5).")
-    ] = None,
-    top_k: Annotated[int | None, typer.Option("--top-k", help="Sub-graphs per augmented item (default 3).")] = None,
-    top_n: Annotated[int | None, typer.Option("--top-n", help="Sub-graphs kept after re-ranking (default 5).")] = None,
-    fanout: Annotated[int | None, typer.Option("--fanout", help="Neighbours per node per hop (default 10).")] = None,
 ) -> None:
     """Show which history items were augmented and the KG sub-graphs kept for a user's sample."""
     import json
@@ -227,7 +231,7 @@ def retrieve_command(
     from kragrec.retrieval.html_view import write_html
     from kragrec.retrieval.session import open_retriever
 
-    settings = settings_from(policy=policy, pop_threshold=pop_threshold, top_k=top_k, top_n=top_n, fanout=fanout)
+    settings = settings_from()
     sample = prepared_sample(settings, user, split)
     with open_retriever(settings) as retriever:
         view = evidence(retriever, sample, retriever.retrieve(sample["history"]))
@@ -286,7 +290,9 @@ def parse_betas(text: str) -> tuple[float, float]:
 
 
 @app.command("train")
-@uses_settings(GRAPH_STORE, INDEX, PREPARED, options={name: _option(*spec) for name, spec in TRAIN_OPTION.items()})
+@uses_settings(
+    GRAPH_STORE, INDEX, PREPARED, RETRIEVAL, options={name: _option(*spec) for name, spec in TRAIN_OPTION.items()}
+)
 def train_command(
     settings_from: SettingsFrom,
     run_dir: Annotated[Path, typer.Option("--run-dir", help="Where the run's config, metrics and checkpoints go.")],

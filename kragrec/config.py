@@ -63,6 +63,7 @@ class Settings:
     pop_threshold: float = 0.5
     top_k: int = 3
     top_n: int = 5
+    rerank: bool = True  # False: the ablation "-Re-ranking" keeps the top-N hits by their own search score
     fanout: int = 10
 
     def __post_init__(self) -> None:
@@ -118,9 +119,20 @@ def _convert(name: str, raw: Any, source: str) -> Any:
             return int(raw)
         if kind == "float":
             return float(raw)
+        if kind == "bool":
+            return _as_bool(raw)
         return str(raw)
     except (TypeError, ValueError):
         raise SettingsError(f"{source}: field '{name}': {raw!r} is not a valid {kind}") from None
+
+
+def _as_bool(raw: Any) -> bool:
+    if isinstance(raw, bool):
+        return raw
+    words = {"true": True, "1": True, "yes": True, "false": False, "0": False, "no": False}
+    if str(raw).strip().lower() not in words:
+        raise ValueError
+    return words[str(raw).strip().lower()]
 
 
 def _from_toml(path: Path) -> dict[str, Any]:

@@ -67,3 +67,13 @@ def test_password_never_appears_in_repr_str_or_format(tmp_path):
 def test_prepared_dir_names_every_option(tmp_path):
     settings = Settings(data_dir=tmp_path, dataset="tiny", history=5, candidates=10, min_rating=4, seed=2)
     assert settings.prepared_dir == tmp_path / "prepared" / "tiny" / "h5-c10-r4-s2"
+
+
+@pytest.mark.parametrize(("raw", "expected"), [("0", False), ("false", False), ("yes", True), ("1", True)])
+def test_boolean_settings_from_the_environment(raw, expected):
+    assert load_settings(environ={"KRAGREC_RERANK": raw}, config_file=Path("/nonexistent")).rerank is expected
+
+
+def test_a_bad_boolean_names_its_source():
+    with pytest.raises(SettingsError, match="KRAGREC_RERANK: field 'rerank': 'maybe' is not a valid bool"):
+        load_settings(environ={"KRAGREC_RERANK": "maybe"}, config_file=Path("/nonexistent"))

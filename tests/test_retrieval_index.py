@@ -213,3 +213,16 @@ def test_retrieve_command_prints_tree_json_and_html(indexed, tmp_path):
         node_ids = {n["id"] for n in subgraph["nodes"]}
         assert subgraph["entity_id"] in node_ids
         assert all(e["head"] in node_ids and e["tail"] in node_ids for e in subgraph["edges"])
+
+
+def test_without_rerank_the_best_search_hits_are_kept(indexed):
+    from dataclasses import replace
+
+    with open_retriever(replace(indexed, rerank=False)) as retriever:
+        history = [item for item in sorted(retriever.graph.items) if retriever.graph.items[item].entity_id][:8]
+        result = retriever.retrieve(history)
+        hits = [c for item in result.augmented for c in retriever.hits_for_items([item])[item]]
+        best = sorted({(c.row, c.layer): c for c in hits}.values(), key=lambda c: (-c.score, c.row, c.layer))[:5]
+        assert [(c.row, c.layer, c.score) for c in result.kept] == [(c.row, c.layer, c.score) for c in best]
+    with open_retriever(indexed) as reranking:
+        assert [(c.row, c.layer) for c in reranking.retrieve(history).kept] != [(c.row, c.layer) for c in best]

@@ -116,6 +116,12 @@ class Retriever:
         order = sorted(range(len(unique)), key=lambda i: (-scores[i], unique[i].row, unique[i].layer))
         return [Candidate(unique[i].row, unique[i].layer, float(scores[i])) for i in order[: self.settings.top_n]]
 
+    def best_hits(self, candidates: Sequence[Candidate]) -> list[Candidate]:
+        """Without re-ranking: the union of the hits ordered by their own search score, first N kept."""
+        unique = list({(c.row, c.layer): c for c in candidates}.values())
+        unique.sort(key=lambda c: (-c.score, c.row, c.layer))
+        return unique[: self.settings.top_n]
+
     def subgraphs_for(self, kept: Sequence[Candidate]) -> list[SubGraph]:
         """The l-hop sub-graph of every kept (entity, layer l), extracted in batched queries when not cached."""
         keys = [(self.graph.entity_ids[c.row], c.layer) for c in kept]
@@ -141,7 +147,8 @@ class Retriever:
         text = retrieval_query_text([self.graph.items[item].text for item in history])
         self.encode_queries([text])
         lap("query encoding")
-        kept = self.rerank([c for item in augmented for c in hits[item]], self.query_vectors[text])
+        found = [c for item in augmented for c in hits[item]]
+        kept = self.rerank(found, self.query_vectors[text]) if self.settings.rerank else self.best_hits(found)
         lap("re-rank")
         subgraphs = self.subgraphs_for(kept)
         lap("sub-graphs")
