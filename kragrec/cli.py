@@ -5,6 +5,7 @@ from __future__ import annotations
 import dataclasses
 import functools
 import inspect
+import sys
 from collections.abc import Callable
 from pathlib import Path
 from typing import Annotated, Any, TypeVar
@@ -20,6 +21,8 @@ data_app = typer.Typer(help="Fetch datasets and prepare splits and candidate lis
 kg_app = typer.Typer(help="Inspect the loaded knowledge graph.", no_args_is_help=True)
 app.add_typer(data_app, name="data")
 app.add_typer(kg_app, name="kg")
+bench_app = typer.Typer(help="Benchmarks that write reports.", no_args_is_help=True)
+app.add_typer(bench_app, name="bench")
 
 F = TypeVar("F", bound=Callable[..., Any])
 
@@ -351,6 +354,9 @@ def eval_command(
         int,
         typer.Option("--fictional", help="Hallucination test: turn N negatives per sample into fictional films."),
     ] = 0,
+    max_samples: Annotated[
+        int | None, typer.Option("--max-samples", help="Score a seeded subset of this many samples.")
+    ] = None,
 ) -> None:
     """Score every sample of a split's prepared candidate lists; write predictions.jsonl and metrics.json."""
     from kragrec.evaluation.evaluate import evaluate_baseline, evaluate_run
@@ -362,9 +368,11 @@ def eval_command(
     if checkpoint not in ("best", "last"):
         raise KragrecError(f"--checkpoint {checkpoint!r}: use best or last")
     if run_dir is not None:
-        report, reference = evaluate_run(run_dir, settings_from(), split, checkpoint, out, fictional)
+        report, reference = evaluate_run(run_dir, settings_from(), split, checkpoint, out, fictional, max_samples)
     else:
-        report, reference = evaluate_baseline(str(method), settings_from(), split, out, llm or DEFAULT_LLM, fictional)
+        report, reference = evaluate_baseline(
+            str(method), settings_from(), split, out, llm or DEFAULT_LLM, fictional, max_samples
+        )
     show_evaluation(report, reference)
 
 
@@ -395,6 +403,28 @@ def recommend_command(
     if html is not None and result.evidence is not None:
         write_html(result.evidence, html)
         typer.echo(f"wrote {html}", err=True)
+
+
+@bench_app.command("quality")
+@uses_settings(GRAPH_STORE, INDEX)
+def bench_quality_command(
+    settings_from: SettingsFrom,
+    out: Annotated[Path, typer.Option("--out", help="Folder of quality.md and quality.png.")] = Path("reports"),
+    ablations: Annotated[bool, typer.Option("--ablations/--no-ablations", help="Also run the ablations.")] = True,
+    fresh: Annotated[bool, typer.Option("--fresh", help="Discard earlier results of this benchmark.")] = False,
+    max_train: Annotated[int | None, typer.Option("--max-train", help="Training windows per LLM method.")] = None,
+    test_users: Annotated[int | None, typer.Option("--test-users", help="Seeded subset of test users.")] = None,
+    fictional: Annotated[int | None, typer.Option("--fictional", help="Fictional films per list.")] = None,
+) -> None:
+    """Train and evaluate every method (and ablation) on the same test lists; resumable; writes the report."""
+    from kragrec.evaluation.quality import QualityBudget
+    from kragrec.evaluation.quality_session import quality_benchmark
+
+    chosen = {"max_train": max_train, "test_users": test_users, "fictional": fictional}
+    budget = QualityBudget(**{name: value for name, value in chosen.items() if value is not None})
+    command = "kragrec bench quality " + " ".join(sys.argv[3:]) if len(sys.argv) > 3 else "kragrec bench quality"
+    markdown = quality_benchmark(settings_from(), budget, out, ablations, fresh, command.strip())
+    typer.echo(f"wrote {markdown} and {markdown.with_suffix('.png')}")
 
 
 def main() -> None:

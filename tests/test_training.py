@@ -161,3 +161,11 @@ def test_named_methods_fix_the_llm_mode(tiny_setup, method, llm_mode, expected):
 def test_unknown_method_is_refused():
     with pytest.raises(KragrecError, match="trainable methods are k-ragrec, k-ragrec-lora"):
         TrainConfig(run_dir=".", method="gpt")
+
+
+def test_frozen_llm_trains_through_batches_without_any_subgraph(tiny_setup):
+    settings, root = tiny_setup
+    no_help = replace(settings, pop_threshold=0.0)  # no history item is rare enough: no sub-graph anywhere
+    summary = launch_training(no_help, tiny_config(root, "frozen-empty", method="k-ragrec-frozen", epochs=1))
+    assert summary["evaluations"] == 1
+    assert len([line for line in metric_lines(root / "frozen-empty") if "loss" in line]) == 4

@@ -36,11 +36,12 @@ class EvaluationInput:
         return f"{self.split}-fictional{injected}" if injected else self.split
 
 
-def evaluation_input(settings: Settings, split: str, fictional: int = 0) -> EvaluationInput:
-    """The split's prepared samples; with `fictional` > 0 that many negatives per sample become fictional films."""
+def evaluation_input(settings: Settings, split: str, fictional: int = 0, limit: int | None = None) -> EvaluationInput:
+    """The split's prepared samples (a seeded subset of `limit`); with `fictional` > 0 that many negatives per
+    sample become fictional films."""
     if split not in ("valid", "test"):
         raise KragrecError(f"--split {split!r}: use valid or test")
-    records = evaluation_records(settings, split, None)
+    records = evaluation_records(settings, split, limit)
     if fictional <= 0:
         return EvaluationInput(split, records, {})
     items = open_dataset(settings, settings.dataset).items.values()
@@ -62,11 +63,17 @@ def _popularity_reference(settings: Settings, data: EvaluationInput) -> dict[str
 
 
 def evaluate_run(
-    run_dir: Path, connection: Settings, split: str, checkpoint: str, out: Path | None, fictional: int = 0
+    run_dir: Path,
+    connection: Settings,
+    split: str,
+    checkpoint: str,
+    out: Path | None,
+    fictional: int = 0,
+    limit: int | None = None,
 ) -> tuple[dict[str, Any], dict[str, Any]]:
     """Score the run's checkpoint on the split; returns its report and the popularity reference."""
     run = open_run(run_dir, connection)
-    data = evaluation_input(run.settings, split, fictional)
+    data = evaluation_input(run.settings, split, fictional, limit)
     scored = score_run(run, split, data.records, data.titles, checkpoint)
     report = {**_report(scored, f"{run.method} ({run_dir.name})", data, run.settings), "checkpoint": checkpoint}
     write_evaluation(out or run_dir / "eval" / data.folder_name, scored, report)
@@ -74,13 +81,19 @@ def evaluate_run(
 
 
 def evaluate_baseline(
-    method: str, settings: Settings, split: str, out: Path | None, llm: str = DEFAULT_LLM, fictional: int = 0
+    method: str,
+    settings: Settings,
+    split: str,
+    out: Path | None,
+    llm: str = DEFAULT_LLM,
+    fictional: int = 0,
+    limit: int | None = None,
 ) -> tuple[dict[str, Any], dict[str, Any] | None]:
     """Score a baseline that needs no training; the popularity reference is left out for popularity itself."""
     if method not in (*UNTRAINED_BASELINES, "llm-zero-shot"):
         names = ", ".join([*UNTRAINED_BASELINES, "llm-zero-shot"])
         raise KragrecError(f"--method {method!r}: baselines without training are {names}")
-    data = evaluation_input(settings, split, fictional)
+    data = evaluation_input(settings, split, fictional, limit)
     if method == "llm-zero-shot":
         scored = score_zero_shot(settings, llm, data.records, data.titles)
     else:

@@ -240,6 +240,8 @@ def train_worker(fabric: Fabric, arguments: LaunchArguments) -> None:
                 micro = progress.batches_in_epoch % config.grad_accum
                 with fabric.no_backward_sync(wrapped, enabled=micro < config.grad_accum - 1):
                     loss = wrapped(batch) / config.grad_accum
+                    if not loss.requires_grad:  # frozen LLM, no sub-graph in this batch: a zero step, ranks in sync
+                        loss = loss + sum(p.sum() for p in trainable) * 0.0
                     fabric.backward(loss)
                 progress.batches_in_epoch += 1
                 seen += batch.size * fabric.world_size

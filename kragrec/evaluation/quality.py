@@ -1,0 +1,164 @@
+"""`kragrec bench quality`: train and evaluate every method on the same test lists, resumably, under one budget."""
+
+from __future__ import annotations
+
+import dataclasses
+import json
+import shutil
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from kragrec.baselines.sasrec import SasrecConfig
+from kragrec.baselines.sasrec_training import train_sasrec
+from kragrec.config import Settings
+from kragrec.errors import KragrecError
+from kragrec.evaluation.evaluate import evaluate_baseline, evaluate_run
+from kragrec.files import write_json
+from kragrec.models.llm import DEFAULT_LLM
+from kragrec.retrieval.index_builder import build_index
+from kragrec.training.config import TrainConfig
+from kragrec.training.trainer import launch_training
+
+
+@dataclass(frozen=True)
+class QualityBudget:
+    """How much every LLM method trains and how many test users are scored (the same for every method)."""
+
+    max_train: int = 1200
+    max_valid: int = 200
+    epochs: int = 1
+    batch_size: int = 4
+    lr: float = 1e-3
+    lora_r: int = 16
+    lora_alpha: int = 32
+    lora_targets: str = "q_proj,k_proj,v_proj,o_proj"
+    val_every: int = 150
+    test_users: int | None = 500
+    fictional: int = 5
+    bf16: bool = True
+    llm: str = DEFAULT_LLM
+    gnn_hidden: int = 1024
+    gnn_layers: int = 4
+
+
+@dataclass(frozen=True)
+class Entry:
+    """One row of the report: a method, with the settings or training options an ablation changes."""
+
+    name: str
+    kind: str  # "baseline" (no training), "sasrec", "llm"
+    method: str
+    settings: dict[str, Any] = field(default_factory=dict)
+    train: dict[str, Any] = field(default_factory=dict)
+    ablation: bool = False
+
+
+MAIN = (
+    Entry("random", "baseline", "random"),
+    Entry("popularity", "baseline", "popularity"),
+    Entry("sasrec", "sasrec", "sasrec"),
+    Entry("llm-zero-shot", "baseline", "llm-zero-shot"),
+    Entry("lora-no-kg", "llm", "lora-no-kg"),
+    Entry("lora-kg-text", "llm", "lora-kg-text"),
+    Entry("k-ragrec-frozen", "llm", "k-ragrec-frozen"),
+    Entry("k-ragrec-lora", "llm", "k-ragrec-lora"),
+)
+# The paper's ablations of k-ragrec-lora; "-encoding" (GNN replaced by triples as text) is the lora-kg-text row.
+ABLATIONS = (
+    Entry("k-ragrec-lora -popularity", "llm", "k-ragrec-lora", settings={"pop_threshold": 1.0}, ablation=True),
+    Entry("k-ragrec-lora -rerank", "llm", "k-ragrec-lora", settings={"rerank": False}, ablation=True),
+    Entry("k-ragrec-lora --indexer official", "llm", "k-ragrec-lora", settings={"indexer": "official"}, ablation=True),
+    Entry("k-ragrec-lora --soft-tokens mean", "llm", "k-ragrec-lora", train={"soft_tokens": "mean"}, ablation=True),
+)
+
+
+def entries(ablations: bool) -> list[Entry]:
+    """The methods of the report, then the ablations when asked."""
+    return [*MAIN, *(ABLATIONS if ablations else ())]
+
+
+def _folder_name(entry: Entry) -> str:
+    return entry.name.replace(" --", "__").replace(" -", "_without_").replace(" ", "_")
+
+
+def _check_plan(work_dir: Path, plan: dict[str, Any], fresh: bool) -> None:
+    """Refuse to mix results of another budget into this report."""
+    path = work_dir / "plan.json"
+    if path.is_file() and not fresh and json.loads(path.read_text(encoding="utf-8")) != plan:
+        raise KragrecError(f"{path}: earlier results used another budget or settings; rerun with --fresh")
+    work_dir.mkdir(parents=True, exist_ok=True)
+    write_json(path, plan)
+
+
+def _timed(folder: Path, step: str, work) -> Any:
+    """Run work once: its result and duration are kept in folder/STEP.json, so a rerun skips it."""
+    record = folder / f"{step}.json"
+    if record.is_file():
+        return json.loads(record.read_text(encoding="utf-8"))["result"]
+    started = time.perf_counter()
+    result = work()
+    folder.mkdir(parents=True, exist_ok=True)
+    write_json(record, {"result": result, "seconds": time.perf_counter() - started})
+    return result
+
+
+def _train(entry: Entry, settings: Settings, budget: QualityBudget, run_dir: Path) -> None:
+    resume = (run_dir / "checkpoints" / "last").is_dir()
+    if entry.kind == "sasrec":
+        train_sasrec(settings, run_dir, SasrecConfig(), resume=resume)
+        return
+    options = {k: v for k, v in dataclasses.asdict(budget).items() if k not in ("test_users", "fictional")}
+    config = TrainConfig(run_dir=run_dir, method=entry.method, checkpoint_every=25, **options, **entry.train)
+    launch_training(settings, config, resume=resume)
+
+
+def run_entry(entry: Entry, settings: Settings, budget: QualityBudget, work_dir: Path) -> dict[str, Any]:
+    """Train (if needed) and evaluate one entry on the test lists; with hallucination test for main methods."""
+    folder = work_dir / _folder_name(entry)
+    settings = dataclasses.replace(settings, **entry.settings)
+    if "indexer" in entry.settings:
+        build_index(settings)
+    fictional = budget.fictional if not entry.ablation else 0
+
+    def evaluate(injected: int) -> dict[str, Any]:
+        out = folder / "eval" / (f"test-fictional{injected}" if injected else "test")
+        if entry.kind == "baseline":
+            report, _ = evaluate_baseline(
+                entry.method, settings, "test", out, fictional=injected, limit=budget.test_users
+            )
+        else:
+            report, _ = evaluate_run(folder / "run", settings, "test", "best", out, injected, budget.test_users)
+        return report
+
+    if entry.kind != "baseline":
+        _timed(folder, "train", lambda: _train(entry, settings, budget, folder / "run"))
+    report = _timed(folder, "test", lambda: evaluate(0))
+    if fictional:
+        report = {
+            **report,
+            "fictional_first": _timed(folder, "fictional", lambda: evaluate(fictional)["fictional_first"]),
+        }
+    return {"entry": dataclasses.asdict(entry), "report": report, "seconds": _seconds(folder)}
+
+
+def _seconds(folder: Path) -> float:
+    return sum(json.loads(p.read_text(encoding="utf-8"))["seconds"] for p in folder.glob("*.json"))
+
+
+def run_quality(
+    settings: Settings, budget: QualityBudget, work_dir: Path, ablations: bool, fresh: bool = False
+) -> list[dict[str, Any]]:
+    """Every entry in order; finished steps are skipped, so an interrupted benchmark resumes where it stopped."""
+    plan = {"settings": _plan_settings(settings), "budget": dataclasses.asdict(budget)}
+    _check_plan(work_dir, plan, fresh)
+    if fresh:
+        for entry in entries(ablations=True):
+            shutil.rmtree(work_dir / _folder_name(entry), ignore_errors=True)
+    return [run_entry(entry, settings, budget, work_dir) for entry in entries(ablations)]
+
+
+def _plan_settings(settings: Settings) -> dict[str, Any]:
+    keep = ("dataset", "seed", "history", "candidates", "min_rating", "encoder", "indexer", "hops", "policy")
+    return {name: getattr(settings, name) for name in (*keep, "pop_threshold", "top_k", "top_n", "fanout")}

@@ -1,0 +1,101 @@
+"""reports/quality.md (every method with 95 % intervals) and reports/quality.png (bars with error bars)."""
+
+from __future__ import annotations
+
+import subprocess
+from pathlib import Path
+from typing import Any
+
+from kragrec.evaluation.metrics import METRIC_NAMES
+
+LABELS = {"acc": "ACC", "recall@3": "R@3", "recall@5": "R@5", "ndcg@10": "NDCG@10", "mrr": "MRR"}
+
+
+def commit_id(folder: Path) -> str:
+    """The git commit of the checkout that produced the report ('unknown' outside a git checkout)."""
+    result = subprocess.run(
+        ["git", "-C", str(folder), "rev-parse", "--short", "HEAD"], capture_output=True, text=True, check=False
+    )
+    return result.stdout.strip() or "unknown"
+
+
+def _cell(report: dict[str, Any], name: str) -> str:
+    low, high = report["intervals"][name]
+    return f"{report['metrics'][name]:.3f} [{low:.3f}, {high:.3f}]"
+
+
+def _duration(seconds: float) -> str:
+    minutes = round(seconds / 60)
+    return f"{minutes // 60} h {minutes % 60:02d} min" if minutes >= 60 else f"{minutes} min"
+
+
+def _table(rows: list[dict[str, Any]], extra: bool) -> list[str]:
+    header = ["method", *(LABELS[n] for n in METRIC_NAMES)]
+    if extra:
+        header += ["cold-start ACC", "fictional ranked first", "time"]
+    lines = ["| " + " | ".join(header) + " |", "|" + "---|" * len(header)]
+    for row in rows:
+        report = row["report"]
+        cells = [row["entry"]["name"], *(_cell(report, n) for n in METRIC_NAMES)]
+        if extra:
+            fiction = report.get("fictional_first")
+            cells += [
+                _cell(report["cold_start"], "acc"),
+                f"{fiction:.1%}" if fiction is not None else "n/a",
+                _duration(row["seconds"]),
+            ]
+        lines.append("| " + " | ".join(cells) + " |")
+    return lines
+
+
+def write_quality_markdown(path: Path, rows: list[dict[str, Any]], context: dict[str, Any]) -> None:
+    """The report: command, wall time, budget, settings, commit, then the main table, ablations and chance."""
+    main = [r for r in rows if not r["entry"]["ablation"]]
+    ablations = [r for r in rows if r["entry"]["ablation"]]
+    first = rows[0]["report"]
+    lines = [
+        f"# Recommendation quality on {context['dataset']}",
+        "",
+        f"Produced by `{context['command']}` in {_duration(context['wall_seconds'])} of compute "
+        f"({context['machine']}), commit `{context['commit']}`, seed {context['seed']}.",
+        f"Test split, {first['samples']} users (seeded subset), {context['candidates']} sampled candidates each "
+        "(the same lists for every method); 95 % bootstrap intervals over users "
+        f"({first['bootstrap']['resamples']} resamples). Model selection used the validation split only.",
+        "",
+        "Budget: " + ", ".join(f"{k} {v}" for k, v in context["budget"].items()) + ".",
+        "",
+        *_table(main, extra=True),
+        "",
+        "Chance: " + ", ".join(f"{LABELS[n]} {first['chance'][n]:.3f}" for n in METRIC_NAMES) + ".",
+        f"Cold start: the {first['cold_start']['share']:.0%} of test users whose target has the fewest train ratings. "
+        f"Fictional: {context['fictional']} of the 19 negatives per user replaced by made-up films (ties count).",
+    ]
+    if ablations:
+        lines += ["", "## Ablations of k-ragrec-lora", "", *_table(ablations, extra=False)]
+    lines += ["", *context.get("notes", [])]
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text("\n".join(lines).rstrip() + "\n", encoding="utf-8")
+
+
+def write_quality_chart(path: Path, rows: list[dict[str, Any]]) -> None:
+    """ACC and NDCG@10 of every method, with their 95 % intervals as error bars."""
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    names = [r["entry"]["name"] for r in rows]
+    figure, axes = plt.subplots(1, 2, figsize=(12, 0.45 * len(rows) + 1.5), sharey=True)
+    for axis, metric in zip(axes, ("acc", "ndcg@10"), strict=True):
+        values = [r["report"]["metrics"][metric] for r in rows]
+        low = [v - r["report"]["intervals"][metric][0] for v, r in zip(values, rows, strict=True)]
+        high = [r["report"]["intervals"][metric][1] - v for v, r in zip(values, rows, strict=True)]
+        axis.barh(names, values, xerr=[low, high], color="#4C72B0", capsize=3)
+        axis.axvline(rows[0]["report"]["chance"][metric], color="grey", linestyle="--", label="chance")
+        axis.set_xlabel(f"{LABELS[metric]} (95 % bootstrap interval)")
+        axis.invert_yaxis()
+        axis.legend(loc="lower right")
+    figure.tight_layout()
+    path.parent.mkdir(parents=True, exist_ok=True)
+    figure.savefig(path, dpi=120)
+    plt.close(figure)

@@ -1,0 +1,53 @@
+"""`kragrec bench quality` on the tiny setup: every method and ablation evaluated, resumable, report and chart."""
+
+from __future__ import annotations
+
+import dataclasses
+
+import pytest
+
+from kragrec.errors import KragrecError
+from kragrec.evaluation.quality import QualityBudget, entries, run_quality
+from kragrec.evaluation.quality_report import write_quality_chart, write_quality_markdown
+
+
+@pytest.fixture(scope="module")
+def budget(tiny_setup):
+    _, root = tiny_setup
+    return QualityBudget(
+        max_train=8, max_valid=6, batch_size=2, val_every=2, test_users=None, fictional=3,
+        bf16=False, llm=str(root / "tiny-llama"), gnn_hidden=16, gnn_layers=2,
+    )  # fmt: skip
+
+
+def test_every_method_and_ablation_is_trained_evaluated_and_reported(tiny_setup, budget, tmp_path):
+    settings, root = tiny_setup
+    work = root / "quality"
+    rows = run_quality(settings, budget, work, ablations=True, fresh=True)
+    assert [r["entry"]["name"] for r in rows] == [e.name for e in entries(ablations=True)]
+    for row in rows:
+        assert row["report"]["samples"] == 6 and row["seconds"] > 0
+        assert ("fictional_first" in row["report"]) != row["entry"]["ablation"]
+    context = {
+        "dataset": "tiny", "command": "kragrec bench quality", "wall_seconds": 3720, "machine": "test",
+        "commit": "abc1234", "seed": 0, "candidates": 10, "budget": dataclasses.asdict(budget), "fictional": 3,
+    }  # fmt: skip
+    write_quality_markdown(tmp_path / "quality.md", rows, context)
+    write_quality_chart(tmp_path / "quality.png", rows)
+    text = (tmp_path / "quality.md").read_text()
+    assert "in 1 h 02 min of compute" in text and "commit `abc1234`" in text
+    for row in rows:
+        assert f"| {row['entry']['name']} | {row['report']['metrics']['acc']:.3f} [" in text
+    assert (tmp_path / "quality.png").read_bytes()[:4] == b"\x89PNG"
+
+    again = run_quality(settings, budget, work, ablations=True)  # everything done: read back, nothing rerun
+    assert [r["report"] for r in again] == [r["report"] for r in rows]
+    assert [r["seconds"] for r in again] == [r["seconds"] for r in rows]
+
+
+def test_results_of_another_budget_are_not_mixed_in(tiny_setup, budget):
+    settings, root = tiny_setup
+    work = root / "quality-plan"
+    run_quality(settings, budget, work, ablations=False, fresh=True)
+    with pytest.raises(KragrecError, match="another budget or settings; rerun with --fresh"):
+        run_quality(settings, dataclasses.replace(budget, max_train=4), work, ablations=False)
