@@ -357,6 +357,13 @@ def eval_command(
     max_samples: Annotated[
         int | None, typer.Option("--max-samples", help="Score a seeded subset of this many samples.")
     ] = None,
+    full_ranking: Annotated[
+        Path | None,
+        typer.Option(
+            "--full-ranking",
+            help="LlamaRec protocol: this sasrec run retrieves the top-M of all items, the run re-ranks them.",
+        ),
+    ] = None,
 ) -> None:
     """Score every sample of a split's prepared candidate lists; write predictions.jsonl and metrics.json."""
     from kragrec.evaluation.evaluate import evaluate_baseline, evaluate_run
@@ -367,6 +374,14 @@ def eval_command(
         raise KragrecError("give either a run folder or --method NAME (random, popularity, llm-zero-shot)")
     if checkpoint not in ("best", "last"):
         raise KragrecError(f"--checkpoint {checkpoint!r}: use best or last")
+    if full_ranking is not None:
+        from kragrec.evaluation.full_ranking import evaluate_full_ranking
+        from kragrec.render import show_full_ranking
+
+        if run_dir is None:
+            raise KragrecError("--full-ranking re-ranks with a run: give its folder")
+        show_full_ranking(evaluate_full_ranking(run_dir, full_ranking, settings_from(), split, out, max_samples))
+        return
     if run_dir is not None:
         report, reference = evaluate_run(run_dir, settings_from(), split, checkpoint, out, fictional, max_samples)
     else:

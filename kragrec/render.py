@@ -206,3 +206,21 @@ def show_recommendation(result: Any) -> None:
         show_evidence(result.evidence)
     elif result.fed not in ("graph", "text"):
         stdout_console.print(f"this method is given no KG evidence ({result.fed})")
+
+
+def show_full_ranking(report: dict[str, Any]) -> None:
+    """Full-ranking metrics: over all users, on the retrieval subset, and the retriever alone (95 % intervals)."""
+    names = list(report["overall"]["metrics"])
+    table = Table(title=escape(f"{report['split']}: {report['protocol']} (M = {report['candidates']})"))
+    table.add_column("ranking")
+    for name in names:
+        table.add_column(name, justify="right")
+    for label, key in (("re-ranked, all users", "overall"), ("re-ranked, retrieval subset", "retrieval_subset"),
+                       ("retriever alone, all users", "retriever_alone")):  # fmt: skip
+        block = report[key]
+        cells = (
+            f"{block['metrics'][n]:.4f} [{block['intervals'][n][0]:.3f}, {block['intervals'][n][1]:.3f}]" for n in names
+        )
+        table.add_row(f"{label} ({block['users']})", *cells)
+    stdout_console.print(escape(report["method"]))
+    stdout_console.print(table)

@@ -49,10 +49,15 @@ def user_sequences(settings: Settings) -> Sequences:
     return Sequences(index_of, train, before)
 
 
-@torch.no_grad()
 def top_unseen(model: SASRec, sequences: Sequences, user: str, count: int) -> list[str]:
     """The `count` best-scored items the user has not rated, after the user's whole sequence."""
-    seen = sequences.before["all"][user]
+    return top_unseen_before(model, sequences, user, "all", count)
+
+
+@torch.no_grad()
+def top_unseen_before(model: SASRec, sequences: Sequences, user: str, split: str, count: int) -> list[str]:
+    """The `count` best-scored items after the user's sequence before `split`'s target, none of that sequence."""
+    seen = sequences.before[split][user]
     padded, lengths = right_padded([seen], model.positions.num_embeddings)
     logits = model.eval().all_item_logits(padded)[0, lengths[0] - 1]
     logits[[PAD, *seen]] = float("-inf")

@@ -2,25 +2,32 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
 import numpy as np
 
-from kragrec.evaluation.metrics import METRIC_NAMES, metrics_from_ranks
+from kragrec.evaluation.metrics import metrics_from_ranks
 
 
 def bootstrap_intervals(
-    ranks: np.ndarray, resamples: int = 1000, seed: int = 0, level: float = 0.95
+    ranks: np.ndarray,
+    resamples: int = 1000,
+    seed: int = 0,
+    level: float = 0.95,
+    metrics: Callable[[np.ndarray], dict[str, float]] = metrics_from_ranks,
 ) -> dict[str, tuple[float, float]]:
     """Percentile interval of each metric over `resamples` bootstrap draws of the samples (same seed, same bounds)."""
     ranks = np.asarray(ranks)
+    names = list(metrics(np.ones(1)))
     if len(ranks) == 0:
-        return {name: (float("nan"), float("nan")) for name in METRIC_NAMES}
+        return {name: (float("nan"), float("nan")) for name in names}
     draws = np.random.default_rng(seed).integers(0, len(ranks), size=(resamples, len(ranks)))
-    per_draw = [metrics_from_ranks(ranks[rows]) for rows in draws]
+    per_draw = [metrics(ranks[rows]) for rows in draws]
     tail = (1 - level) / 2 * 100
     return {
         name: (
             float(np.percentile([m[name] for m in per_draw], tail)),
             float(np.percentile([m[name] for m in per_draw], 100 - tail)),
         )
-        for name in METRIC_NAMES
+        for name in names
     }

@@ -29,3 +29,18 @@ def chance_metrics(num_candidates: int) -> dict[str, float]:
     """Expected metrics of a uniformly random ranking of M candidates."""
     ranks = np.arange(1, num_candidates + 1)
     return metrics_from_ranks(ranks)
+
+
+CUTOFFS = (5, 10)
+
+
+def full_ranking_metrics(ranks: np.ndarray) -> dict[str, float]:
+    """Recall, NDCG and MRR at 5 and 10 over all items (LlamaRec protocol); rank inf = not retrieved."""
+    ranks = np.asarray(ranks, dtype=np.float64)
+    metrics = {}
+    for k in CUTOFFS:
+        hit = ranks <= k
+        metrics[f"recall@{k}"] = float(np.mean(hit))
+        metrics[f"ndcg@{k}"] = float(np.mean(np.where(hit, 1.0 / np.log2(np.minimum(ranks, k) + 1), 0.0)))
+        metrics[f"mrr@{k}"] = float(np.mean(np.where(hit, 1.0 / np.minimum(ranks, k), 0.0)))
+    return metrics
