@@ -163,30 +163,35 @@ def show_training_summary(summary: dict[str, Any]) -> None:
     stdout_console.print(table)
 
 
+def _interval_cell(block: dict[str, Any], name: str) -> str:
+    low, high = block["intervals"][name]
+    return f"{block['metrics'][name]:.3f} [{low:.3f}, {high:.3f}]"
+
+
+def _metric_table(title: str, columns: list[tuple[str, dict[str, Any]]], chance: dict[str, float] | None) -> Table:
+    """One row per metric, one column per ranking (value and 95 % interval): narrow enough for 80 columns."""
+    table = Table(title=escape(title))
+    table.add_column("metric")
+    for label, _ in columns:
+        table.add_column(escape(label), justify="right")
+    if chance is not None:
+        table.add_column("chance", justify="right")
+    for name in columns[0][1]["metrics"]:
+        cells = [_interval_cell(block, name) for _, block in columns]
+        table.add_row(name, *cells, *([f"{chance[name]:.3f}"] if chance is not None else []))
+    return table
+
+
 def show_evaluation(report: dict[str, Any], reference: dict[str, Any] | None) -> None:
     """Metrics with 95 % bootstrap intervals next to popularity (same samples) and chance; cold start; fictions."""
-    names = list(report["metrics"])
-    table = Table(title=f"{report['split']}, {report['samples']} samples (95 % bootstrap intervals)")
-    table.add_column("ranking")
-    for name in names:
-        table.add_column(name, justify="right")
-
-    def add(label: str, block: dict[str, Any]) -> None:
-        cells = (
-            f"{block['metrics'][n]:.4f} [{block['intervals'][n][0]:.3f}, {block['intervals'][n][1]:.3f}]" for n in names
-        )
-        table.add_row(escape(label), *cells)
-
-    for row in (report, reference):
-        if row is not None:
-            add(row["method"], row)
-    table.add_row("chance", *(f"{report['chance'][n]:.4f}" for n in names))
-    for row in (report, reference):
-        if row is not None:
-            add(f"{row['method']}, cold start ({row['cold_start']['samples']})", row["cold_start"])
-    stdout_console.print(table)
-    for row in (report, reference):
-        if row is not None and "fictional_first" in row:
+    rows = [r for r in (report, reference) if r is not None]
+    title = f"{report['split']}, {report['samples']} samples (95 % bootstrap intervals)"
+    stdout_console.print(_metric_table(title, [(r["method"], r) for r in rows], report["chance"]))
+    cold = [(r["method"], r["cold_start"]) for r in rows]
+    title = f"cold start: the {report['cold_start']['samples']} samples with the least rated targets"
+    stdout_console.print(_metric_table(title, cold, None))
+    for row in rows:
+        if "fictional_first" in row:
             stdout_console.print(
                 f"{escape(row['method'])}: a fictional film ranked first in {row['fictional_first']:.1%}"
             )
@@ -210,17 +215,10 @@ def show_recommendation(result: Any) -> None:
 
 def show_full_ranking(report: dict[str, Any]) -> None:
     """Full-ranking metrics: over all users, on the retrieval subset, and the retriever alone (95 % intervals)."""
-    names = list(report["overall"]["metrics"])
-    table = Table(title=escape(f"{report['split']}: {report['protocol']} (M = {report['candidates']})"))
-    table.add_column("ranking")
-    for name in names:
-        table.add_column(name, justify="right")
-    for label, key in (("re-ranked, all users", "overall"), ("re-ranked, retrieval subset", "retrieval_subset"),
-                       ("retriever alone, all users", "retriever_alone")):  # fmt: skip
-        block = report[key]
-        cells = (
-            f"{block['metrics'][n]:.4f} [{block['intervals'][n][0]:.3f}, {block['intervals'][n][1]:.3f}]" for n in names
-        )
-        table.add_row(f"{label} ({block['users']})", *cells)
+    columns = [
+        (f"all users ({report['overall']['users']})", report["overall"]),
+        (f"retrieved ({report['retrieval_subset']['users']})", report["retrieval_subset"]),
+        ("retriever alone", report["retriever_alone"]),
+    ]
     stdout_console.print(escape(report["method"]))
-    stdout_console.print(table)
+    stdout_console.print(_metric_table(f"{report['split']}: {report['protocol']}", columns, None))
