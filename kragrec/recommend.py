@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Any
 
 import numpy as np
@@ -48,13 +49,13 @@ def candidates_from_all_items(settings: Settings, user: str, count: int, retriev
 
 
 def recommend(
-    run_dir: Any,
+    run_dir: Path,
     connection: Settings,
     user: str,
     top: int,
     explain: bool,
     all_items: bool = False,
-    retriever_dir: Any = None,
+    retriever_dir: Path | None = None,
     split: str = "test",
 ) -> Recommendation:
     """Rank the prepared candidates of the user's split sample, or with all_items a retriever's top-M unseen items."""

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import Sequence
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from rich.console import Console
 from rich.markup import escape
@@ -15,6 +15,9 @@ from kragrec.data.dataset import Dataset
 from kragrec.data.prepare import PreparedSummary
 from kragrec.kg_loader.loader import GraphCounts, LoadReport
 from kragrec.retrieval.index_builder import IndexReport
+
+if TYPE_CHECKING:
+    from kragrec.recommend import Recommendation
 
 stdout_console = Console(highlight=False, soft_wrap=True)
 
@@ -197,7 +200,7 @@ def show_evaluation(report: dict[str, Any], reference: dict[str, Any] | None) ->
             )
 
 
-def show_recommendation(result: Any) -> None:
+def show_recommendation(result: Recommendation) -> None:
     """A user's ranked candidates with probabilities (the held-out target marked), then the evidence if asked."""
     table = Table(title=escape(f"user {result.user}: top {len(result.ranked)}"))
     for column, justify in (("#", "right"), ("item", "left"), ("title", "left"), ("probability", "right")):
