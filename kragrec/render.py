@@ -13,6 +13,7 @@ from rich.tree import Tree
 
 from kragrec.data.dataset import Dataset
 from kragrec.data.prepare import PreparedSummary
+from kragrec.evaluation.intervals import with_interval
 from kragrec.kg_loader.loader import GraphCounts, LoadReport
 from kragrec.retrieval.index_builder import IndexReport
 
@@ -166,11 +167,6 @@ def show_training_summary(summary: dict[str, Any]) -> None:
     stdout_console.print(table)
 
 
-def _interval_cell(block: dict[str, Any], name: str) -> str:
-    low, high = block["intervals"][name]
-    return f"{block['metrics'][name]:.3f} [{low:.3f}, {high:.3f}]"
-
-
 def _metric_table(title: str, columns: list[tuple[str, dict[str, Any]]], chance: dict[str, float] | None) -> Table:
     """One row per metric, one column per ranking (value and 95 % interval): narrow enough for 80 columns."""
     table = Table(title=escape(title))
@@ -180,7 +176,7 @@ def _metric_table(title: str, columns: list[tuple[str, dict[str, Any]]], chance:
     if chance is not None:
         table.add_column("chance", justify="right")
     for name in columns[0][1]["metrics"]:
-        cells = [_interval_cell(block, name) for _, block in columns]
+        cells = [with_interval(block, name) for _, block in columns]
         table.add_row(name, *cells, *([f"{chance[name]:.3f}"] if chance is not None else []))
     return table
 

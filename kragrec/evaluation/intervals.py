@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
+from typing import Any
 
 import numpy as np
 
@@ -31,3 +32,9 @@ def bootstrap_intervals(
         )
         for name in names
     }
+
+
+def with_interval(block: Mapping[str, Any], name: str) -> str:
+    """'value [low, high]' of a metric from a block holding "metrics" and "intervals", three decimals."""
+    low, high = block["intervals"][name]
+    return f"{block['metrics'][name]:.3f} [{low:.3f}, {high:.3f}]"

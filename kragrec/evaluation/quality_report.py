@@ -6,6 +6,7 @@ import subprocess
 from pathlib import Path
 from typing import Any
 
+from kragrec.evaluation.intervals import with_interval
 from kragrec.evaluation.metrics import METRIC_NAMES
 
 LABELS = {"acc": "ACC", "recall@3": "R@3", "recall@5": "R@5", "ndcg@10": "NDCG@10", "mrr": "MRR"}
@@ -17,11 +18,6 @@ def commit_id(folder: Path) -> str:
         ["git", "-C", str(folder), "rev-parse", "--short", "HEAD"], capture_output=True, text=True, check=False
     )
     return result.stdout.strip() or "unknown"
-
-
-def _cell(report: dict[str, Any], name: str) -> str:
-    low, high = report["intervals"][name]
-    return f"{report['metrics'][name]:.3f} [{low:.3f}, {high:.3f}]"
 
 
 def _duration(seconds: float) -> str:
@@ -36,11 +32,11 @@ def _table(rows: list[dict[str, Any]], extra: bool) -> list[str]:
     lines = ["| " + " | ".join(header) + " |", "|" + "---|" * len(header)]
     for row in rows:
         report = row["report"]
-        cells = [row["entry"]["name"], *(_cell(report, n) for n in METRIC_NAMES)]
+        cells = [row["entry"]["name"], *(with_interval(report, n) for n in METRIC_NAMES)]
         if extra:
             fiction = report.get("fictional_first")
             cells += [
-                _cell(report["cold_start"], "acc"),
+                with_interval(report["cold_start"], "acc"),
                 f"{fiction:.1%}" if fiction is not None else "n/a",
                 _duration(row["seconds"]),
             ]
