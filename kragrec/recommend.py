@@ -36,8 +36,7 @@ def candidates_from_all_items(settings: Settings, user: str, count: int, retriev
     sequences = user_sequences(settings)
     if user not in sequences.before["all"]:
         raise KragrecError(f"user {user!r} has no ratings in dataset {settings.dataset!r}")
-    item_of = {index: item for item, index in sequences.index_of.items()}
-    seen = [item_of[i] for i in sequences.before["all"][user]]
+    seen = [sequences.item_of[i] for i in sequences.before["all"][user]]
     if retriever_run is not None:
         model = load_sasrec(retriever_run.checkpoint(), len(sequences.index_of), retriever_run.config)
         candidates = top_unseen(model, sequences, user, count)

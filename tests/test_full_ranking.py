@@ -48,9 +48,8 @@ def test_llm_reranks_the_retrievers_unseen_top_m(runs, tmp_path):
     report = evaluate_full_ranking(root / "full-llm", root / "full-sasrec", settings, "test", tmp_path / "f")
     rows = read_jsonl(tmp_path / "f" / "predictions.jsonl")
     sequences = user_sequences(settings)
-    item_of = {index: item for item, index in sequences.index_of.items()}
     for row in rows:
-        seen = {item_of[i] for i in sequences.before["test"][row["user"]]}
+        seen = {sequences.item_of[i] for i in sequences.before["test"][row["user"]]}
         assert len(row["candidates"]) == 10 and not set(row["candidates"]) & seen
         assert (row["rank"] is None) == (row["target"] not in row["candidates"])
     found = sum(row["rank"] is not None for row in rows)

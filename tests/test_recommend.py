@@ -52,8 +52,7 @@ def test_all_items_candidates_are_items_the_user_never_rated(runs, retriever):
     retriever_dir = root / retriever if retriever else None
     result = recommend(root / "rec-kragrec", settings, user, 30, False, all_items=True, retriever_dir=retriever_dir)
     sequences = user_sequences(settings)
-    item_of = {index: item for item, index in sequences.index_of.items()}
-    seen = {item_of[i] for i in sequences.before["all"][user]}
+    seen = {sequences.item_of[i] for i in sequences.before["all"][user]}
     assert len(result.ranked) == settings.candidates and not {e["item"] for e in result.ranked} & seen
     assert result.target is None and not any(e["is_target"] for e in result.ranked)
 

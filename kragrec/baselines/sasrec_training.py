@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import asdict, dataclass, fields
+from functools import cached_property
 from pathlib import Path
 from typing import Any
 
@@ -35,6 +36,11 @@ class Sequences:
     train: dict[str, list[int]]
     before: dict[str, dict[str, list[int]]]  # valid/test -> user -> items before that target; "all": every item
 
+    @cached_property
+    def item_of(self) -> dict[int, str]:
+        """Item id of each index."""
+        return {index: item for item, index in self.index_of.items()}
+
 
 def user_sequences(settings: Settings) -> Sequences:
     """The leave-one-out split as index sequences; the test prefix includes the valid item."""
@@ -61,8 +67,7 @@ def top_unseen_before(model: SASRec, sequences: Sequences, user: str, split: str
     padded, lengths = right_padded([seen], model.positions.num_embeddings)
     logits = model.eval().all_item_logits(padded)[0, lengths[0] - 1]
     logits[[PAD, *seen]] = float("-inf")
-    item_of = {index: item for item, index in sequences.index_of.items()}
-    return [item_of[int(i)] for i in torch.topk(logits, count).indices]
+    return [sequences.item_of[int(i)] for i in torch.topk(logits, count).indices]
 
 
 @torch.no_grad()
