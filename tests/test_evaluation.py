@@ -64,8 +64,8 @@ def test_run_settings_come_from_the_run_and_connection_from_the_caller(trained_r
 
 def test_popularity_baseline_ranks_by_train_counts(tiny_setup, tmp_path):
     settings, _ = tiny_setup
-    scored = score_baseline("popularity", settings, evaluation_records(settings, "test", None))
     counts = train_popularity(settings)
+    scored = score_baseline("popularity", settings, evaluation_records(settings, "test", None), counts)
     for record, scores in zip(scored.records, scored.scores, strict=True):
         assert scores.tolist() == [counts[c] for c in record.candidates]
     report, reference = evaluate_baseline("popularity", settings, "test", tmp_path / "pop")
@@ -75,8 +75,8 @@ def test_popularity_baseline_ranks_by_train_counts(tiny_setup, tmp_path):
 def test_random_baseline_is_seeded(tiny_setup):
     settings, _ = tiny_setup
     np.testing.assert_array_equal(
-        score_baseline("random", settings, evaluation_records(settings, "valid", None)).scores,
-        score_baseline("random", settings, evaluation_records(settings, "valid", None)).scores,
+        score_baseline("random", settings, evaluation_records(settings, "valid", None), {}).scores,
+        score_baseline("random", settings, evaluation_records(settings, "valid", None), {}).scores,
     )
 
 

@@ -17,7 +17,7 @@ from kragrec.data.dataset import natural_key
 from kragrec.data.registry import open_dataset
 from kragrec.data.splits import leave_one_out
 from kragrec.errors import KragrecError
-from kragrec.evaluation.baselines import score_baseline
+from kragrec.evaluation.baselines import score_baseline, train_popularity
 from kragrec.evaluation.metrics import chance_metrics, metrics_from_ranks, target_ranks
 from kragrec.files import json_line, replace_dir_atomically
 from kragrec.progress import progress_bar
@@ -147,7 +147,7 @@ def train_sasrec(settings: Settings, run_dir: Path, config: SasrecConfig, resume
                 torch.save(model.state_dict(), staging / MODEL_FILE)
                 progress = {"optimizer": optimizer.state_dict(), "generator": generator.get_state(), "progress": state}
                 torch.save(progress, staging / STATE_FILE)
-    popularity = target_ranks(score_baseline("popularity", settings, valid).scores, labels)
+    popularity = target_ranks(score_baseline("popularity", settings, valid, train_popularity(settings)).scores, labels)
     references = {"popularity": metrics_from_ranks(popularity), "chance": chance_metrics(settings.candidates)}
     return summarise(run_dir, references, len(valid))
 

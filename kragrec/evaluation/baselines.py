@@ -36,13 +36,12 @@ def train_popularity(settings: Settings) -> dict[str, int]:
     return {item: count for item, (count, _) in counts.items()}
 
 
-def score_baseline(name: str, settings: Settings, records: list[Record]) -> Scored:
-    """`random` (seeded uniform scores) or `popularity` (train rating counts; 0 for items never rated)."""
+def score_baseline(name: str, settings: Settings, records: list[Record], popularity: dict[str, int]) -> Scored:
+    """`random` (seeded uniform scores) or `popularity` (the given train rating counts; 0 for items never rated)."""
     if name == "random":
         scores = np.random.default_rng(settings.seed).random((len(records), settings.candidates))
     elif name == "popularity":
-        counts = train_popularity(settings)
-        scores = np.array([[counts.get(c, 0) for c in r.candidates] for r in records], dtype=np.float64)
+        scores = np.array([[popularity.get(c, 0) for c in r.candidates] for r in records], dtype=np.float64)
     else:
         raise ValueError(f"unknown untrained baseline {name!r}")
     return Scored(records, scores, [[] for _ in records])

@@ -23,17 +23,19 @@ FICTIONAL_POOL = 50  # made-up films the injected candidates are drawn from
 
 @dataclass(frozen=True)
 class EvaluationInput:
-    """The samples to score, and the titles of fictional candidates (empty unless the hallucination test runs)."""
+    """The samples to score, the titles of fictional candidates (none unless the hallucination test runs), and the
+    train-split rating counts that popularity and the cold-start subset read."""
 
     split: str
     records: list[Record]
+    fictional: int
     titles: dict[str, str]
+    popularity: dict[str, int]
 
     @property
     def folder_name(self) -> str:
         """split, or split-fictionalN for the hallucination test."""
-        injected = sum(c in self.titles for c in self.records[0].candidates) if self.records and self.titles else 0
-        return f"{self.split}-fictional{injected}" if injected else self.split
+        return f"{self.split}-fictional{self.fictional}" if self.fictional else self.split
 
 
 def evaluation_input(settings: Settings, split: str, fictional: int = 0, limit: int | None = None) -> EvaluationInput:
@@ -42,11 +44,13 @@ def evaluation_input(settings: Settings, split: str, fictional: int = 0, limit: 
     if split not in ("valid", "test"):
         raise KragrecError(f"--split {split!r}: use valid or test")
     records = evaluation_records(settings, split, limit)
+    popularity = train_popularity(settings)
     if fictional <= 0:
-        return EvaluationInput(split, records, {})
+        return EvaluationInput(split, records, 0, {}, popularity)
     items = open_dataset(settings, settings.dataset).items.values()
     titles = fictional_titles(FICTIONAL_POOL, {item_text(i.title, i.year) for i in items}, settings.seed)
-    return EvaluationInput(split, inject_fictional(records, fictional, titles, settings.seed), titles)
+    injected = inject_fictional(records, fictional, titles, settings.seed)
+    return EvaluationInput(split, injected, fictional, titles, popularity)
 
 
 def baseline_folder(settings: Settings, method: str, folder_name: str) -> Path:
@@ -55,11 +59,11 @@ def baseline_folder(settings: Settings, method: str, folder_name: str) -> Path:
 
 
 def _report(scored: Scored, name: str, data: EvaluationInput, settings: Settings) -> dict[str, Any]:
-    return evaluation_report(scored, name, data.split, settings.seed, train_popularity(settings))
+    return evaluation_report(scored, name, data.split, settings.seed, data.popularity)
 
 
 def _popularity_reference(settings: Settings, data: EvaluationInput) -> dict[str, Any]:
-    return _report(score_baseline("popularity", settings, data.records), "popularity", data, settings)
+    return _report(score_baseline("popularity", settings, data.records, data.popularity), "popularity", data, settings)
 
 
 def evaluate_run(
@@ -97,7 +101,7 @@ def evaluate_baseline(
     if method == "llm-zero-shot":
         scored = score_zero_shot(settings, llm, data.records, data.titles)
     else:
-        scored = score_baseline(method, settings, data.records)
+        scored = score_baseline(method, settings, data.records, data.popularity)
     report = _report(scored, method, data, settings)
     write_evaluation(out or baseline_folder(settings, method, data.folder_name), scored, report)
     return report, None if method == "popularity" else _popularity_reference(settings, data)
