@@ -69,11 +69,11 @@ def recommend(
     else:
         sample = prepared_sample(settings, user, split)
         record = Record(sample["user"], sample["history"], sample["target"], sample["candidates"])
-    scores = score_run(run, split, [record], {})
-    probabilities = np.exp(scores.scores[0] - scores.scores[0].max())
-    probabilities /= probabilities.sum()
-    order = np.argsort(-probabilities, kind="stable")[:top]
     with open_retriever(settings) as retriever:
+        scores = score_run(run, split, [record], {}, retriever=retriever)
+        probabilities = np.exp(scores.scores[0] - scores.scores[0].max())
+        probabilities /= probabilities.sum()
+        order = np.argsort(-probabilities, kind="stable")[:top]
         items = retriever.graph.items
         ranked = [
             {

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import contextlib
 from collections.abc import Callable
+from functools import partial
 from pathlib import Path
 
 import numpy as np
@@ -20,6 +21,7 @@ from kragrec.models.graph_llm import GraphLLM
 from kragrec.models.llm import load_llm, load_tokenizer
 from kragrec.models.prompt import letter_token_ids
 from kragrec.progress import progress_bar
+from kragrec.retrieval.retriever import Retriever
 from kragrec.retrieval.session import open_retriever
 from kragrec.retrieval.subgraph import GraphFeatures
 from kragrec.training.config import TrainConfig
@@ -27,15 +29,25 @@ from kragrec.training.dataset import PromptDataset
 from kragrec.training.samples import Record, Titles, prompt_samples
 
 
-def score_run(run: TrainedRun, split: str, records: list[Record], titles: Titles, which: str = "best") -> Scored:
-    """Scores of `records` (from `split`) with the run's checkpoint (deterministic), whatever its method."""
+def score_run(
+    run: TrainedRun,
+    split: str,
+    records: list[Record],
+    titles: Titles,
+    which: str = "best",
+    retriever: Retriever | None = None,
+) -> Scored:
+    """Scores of `records` (from `split`) with the run's checkpoint (deterministic), whatever its method.
+
+    An LLM run retrieves through `retriever` when the caller holds one open, else through its own.
+    """
     if isinstance(run.config, SasrecConfig):
         sequences = user_sequences(run.settings)
         model = load_sasrec(run.checkpoint(which), len(sequences.index_of), run.config)
         scores = sasrec_scores(model, sequences, records, split, run.config.batch_size)
         return Scored(records, scores, [[] for _ in records])
-    config = run.config
-    return llm_scores(run.settings, config, records, titles, lambda features: trained_model(run, features, which))
+    model_for = partial(trained_model, run, which=which)
+    return llm_scores(run.settings, run.config, records, titles, model_for, retriever)
 
 
 def score_zero_shot(settings: Settings, llm: str, records: list[Record], titles: Titles) -> Scored:
@@ -58,10 +70,14 @@ def llm_scores(
     records: list[Record],
     titles: Titles,
     model_for: Callable[[GraphFeatures], GraphLLM],
+    retriever: Retriever | None = None,
 ) -> Scored:
-    """Retrieve as the method does, build prompts, then one forward pass per batch (deterministic)."""
+    """Retrieve as the method does (through `retriever`, or one opened here), build prompts, then one forward pass
+    per batch (deterministic)."""
     tokenizer = load_tokenizer(config.llm, settings.cache_dir)
-    with open_retriever(settings) as retriever:
+    with contextlib.ExitStack() as stack:
+        if retriever is None:
+            retriever = stack.enter_context(open_retriever(settings))
         samples = prompt_samples(records, retriever, tokenizer, config.evidence, training=False, titles=titles)
         features = retriever.features
     model = model_for(features)
