@@ -57,8 +57,9 @@ def test_run_settings_come_from_the_run_and_connection_from_the_caller(trained_r
     settings, run_dir = trained_run
     from dataclasses import replace
 
-    run = open_run(run_dir, replace(settings, candidates=99, top_k=7))
+    run = open_run(run_dir, replace(settings, candidates=99, top_k=7, rerank=False))
     assert run.settings.candidates == 10 and run.settings.top_k == settings.top_k
+    assert run.settings.rerank is True  # retrieval as the run was trained, not as the caller's settings say
     assert run.settings.data_dir == settings.data_dir and run.config.epochs == 1
 
 

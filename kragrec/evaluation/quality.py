@@ -15,6 +15,7 @@ from kragrec.baselines.sasrec_training import train_sasrec
 from kragrec.config import Settings
 from kragrec.errors import KragrecError
 from kragrec.evaluation.evaluate import evaluate_baseline, evaluate_run
+from kragrec.evaluation.runs import RUN_DEFINING
 from kragrec.files import write_json
 from kragrec.models.llm import DEFAULT_LLM
 from kragrec.retrieval.index_builder import build_index
@@ -160,5 +161,4 @@ def run_quality(
 
 
 def _plan_settings(settings: Settings) -> dict[str, Any]:
-    keep = ("dataset", "seed", "history", "candidates", "min_rating", "encoder", "indexer", "hops", "policy")
-    return {name: getattr(settings, name) for name in (*keep, "pop_threshold", "top_k", "top_n", "fanout")}
+    return {name: getattr(settings, name) for name in RUN_DEFINING}

@@ -30,6 +30,7 @@ RUN_DEFINING = (
     "top_k",
     "top_n",
     "fanout",
+    "rerank",
 )
 
 
