@@ -437,8 +437,8 @@ def bench_quality_command(
 
     chosen = {"max_train": max_train, "test_users": test_users, "fictional": fictional}
     budget = QualityBudget(**{name: value for name, value in chosen.items() if value is not None})
-    command = "kragrec bench quality " + " ".join(sys.argv[3:]) if len(sys.argv) > 3 else "kragrec bench quality"
-    markdown = quality_benchmark(settings_from(), budget, out, ablations, fresh, command.strip())
+    command = " ".join(["kragrec", *sys.argv[1:]])
+    markdown = quality_benchmark(settings_from(), budget, out, ablations, fresh, command)
     typer.echo(f"wrote {markdown} and {markdown.with_suffix('.png')}")
 
 
