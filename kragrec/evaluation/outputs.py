@@ -18,9 +18,9 @@ BOOTSTRAP_RESAMPLES = 1000
 COLD_START_SHARE = 0.2  # the samples whose targets have the fewest train ratings
 
 
-def cold_start_mask(scored: Scored, popularity: dict[str, int]) -> np.ndarray:
-    """The COLD_START_SHARE of samples with the least popular targets (ties broken by sample order)."""
-    counts = np.array([popularity.get(r.target, 0) for r in scored.records])
+def cold_start_mask(target_counts: np.ndarray) -> np.ndarray:
+    """The COLD_START_SHARE of samples whose targets have the fewest train ratings (ties broken by sample order)."""
+    counts = np.asarray(target_counts)
     chosen = np.argsort(counts, kind="stable")[: math.ceil(COLD_START_SHARE * len(counts))]
     mask = np.zeros(len(counts), dtype=bool)
     mask[chosen] = True
@@ -39,7 +39,8 @@ def _with_intervals(ranks: np.ndarray, seed: int) -> dict[str, Any]:
 def evaluation_report(scored: Scored, name: str, split: str, seed: int, popularity: dict[str, int]) -> dict[str, Any]:
     """Metrics with bootstrap 95 % intervals, the same on the cold-start subset, the chance row, fiction share."""
     ranks = target_ranks(scored.scores, scored.labels)
-    cold = cold_start_mask(scored, popularity)
+    target_counts = np.array([popularity.get(r.target, 0) for r in scored.records], dtype=np.int64)
+    cold = cold_start_mask(target_counts)
     report = {
         "method": name,
         "split": split,
@@ -47,9 +48,7 @@ def evaluation_report(scored: Scored, name: str, split: str, seed: int, populari
         "cold_start": {
             **_with_intervals(ranks[cold], seed),
             "share": COLD_START_SHARE,
-            "max_target_train_ratings": int(
-                max((popularity.get(r.target, 0) for r, c in zip(scored.records, cold, strict=True) if c), default=0)
-            ),
+            "max_target_train_ratings": int(target_counts[cold].max(initial=0)),
         },
         "chance": chance_metrics(scored.scores.shape[1]),
         "bootstrap": {"resamples": BOOTSTRAP_RESAMPLES, "seed": seed, "level": 0.95},
