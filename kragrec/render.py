@@ -30,6 +30,8 @@ SUMMARY_NAMES = (
     ("LINKS_TO", "item links"),
     ("Entity", "entities"),
     ("Genre", "genres"),
+    ("Year", "years"),
+    ("Person", "people"),
 )
 
 

@@ -28,12 +28,19 @@ def tiny_expected() -> GraphCounts:
             "Item": 30,
             "Genre": len({g for i in dataset.items.values() for g in i.genres}),
             "Entity": len(dataset.entities),
+            "Year": 30,  # every item has its own year
+            "Person": 8,  # people of film.film.actor / film.actor.film triples of linked films
         },
         relationships={
             "RATED": 38,
             "REL": 101,
             "LINKS_TO": 20,
             "HAS_GENRE": sum(len(i.genres) for i in dataset.items.values()),
+            "GENRE_OF": sum(len(i.genres) for i in dataset.items.values()),
+            "RELEASED_IN": 30,
+            "YEAR_OF": 30,
+            "HAS_ACTOR": 40,  # distinct (film, actor) pairs, whichever side the triple states them from
+            "ACTED_IN": 40,
         },
     )
 
@@ -157,7 +164,7 @@ def test_interrupted_load_resumes_from_the_unfinished_phase(embedded_tiny, monke
 def test_failed_verification_leaves_the_previous_store_untouched(embedded_tiny):
     load_kg(embedded_tiny)
     store = open_graph_store(embedded_tiny)
-    store.run("merge_genres", {"rows": [{"name": "Stray"}]})
+    store.run("merge_genres", {"rows": [{"name": "Stray", "degree": 0}]})
     store.close()
     with pytest.raises(LoadVerificationError, match=r"label Genre: expected 5, found 6"):
         load_kg(embedded_tiny, force=True)

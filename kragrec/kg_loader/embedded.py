@@ -53,8 +53,9 @@ class EmbeddedGraphStore:
         return self._execute(text, params, "query")
 
     def clear(self) -> None:
-        """Delete every node and relationship."""
-        self.run("clear")
+        """Drop every table (ensure_schema creates them again with the current columns)."""
+        for statement in cypher_statements(self.backend, "clear"):
+            self._execute(statement, None, "clear")
 
     def close(self) -> None:
         """Close the connection and the database (which checkpoints it)."""

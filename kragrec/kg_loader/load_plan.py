@@ -9,6 +9,9 @@ from typing import Any
 from kragrec.data.dataset import Dataset, natural_key
 from kragrec.data.splits import leave_one_out, split_of_ratings
 from kragrec.kg_loader.entity_text import entity_texts
+from kragrec.kg_loader.metadata import PEOPLE_RELATIONS, item_metadata
+
+NODE_LABELS = ("User", "Item", "Genre", "Year", "Person", "Entity")
 
 
 @dataclass(frozen=True)
@@ -18,7 +21,7 @@ class Phase:
     name: str
     query: str
     rows: list[dict[str, Any]]
-    counts_as: str
+    counts_as: tuple[str, ...]  # the label or relationship types it writes, one row each
 
 
 @dataclass(frozen=True)
@@ -49,6 +52,9 @@ def build_load_plan(dataset: Dataset, min_rating: float) -> LoadPlan:
     items = sorted(dataset.items.values(), key=lambda i: natural_key(i.id))
     texts = entity_texts(dataset)
     genres = sorted({g for item in items for g in item.genres})
+    item_genres = [(i.id, g) for i in items for g in i.genres]
+    metadata = item_metadata(dataset)
+    degree = metadata.degrees(item_genres)
     phases = [
         Phase(
             "users",
@@ -57,19 +63,34 @@ def build_load_plan(dataset: Dataset, min_rating: float) -> LoadPlan:
                 {"id": u.id, "age": u.age, "gender": u.gender, "occupation": u.occupation}
                 for u in sorted(dataset.users.values(), key=lambda u: natural_key(u.id))
             ],
-            "User",
+            ("User",),
         ),
         Phase(
             "items",
             "merge_items",
             [
-                {"id": i.id, "title": i.title, "year": i.year, "popularity": pop[i.id][0], "pop_pct": pop[i.id][1]}
+                {
+                    "id": i.id,
+                    "title": i.title,
+                    "year": i.year,
+                    "popularity": pop[i.id][0],
+                    "pop_pct": pop[i.id][1],
+                }
                 for i in items
             ],
-            "Item",
+            ("Item",),
         ),
-        Phase("genres", "merge_genres", [{"name": g} for g in genres], "Genre"),
-        Phase("entities", "merge_entities", [{"id": e, "text": texts[e]} for e in sorted(texts)], "Entity"),
+        Phase("genres", "merge_genres", [{"name": g, "degree": degree["Genre"][g]} for g in genres], ("Genre",)),
+        Phase(
+            "years",
+            "merge_years",
+            [{"id": y, "degree": degree["Year"][y]} for y in sorted({y for _, y in metadata.years})],
+            ("Year",),
+        ),
+        Phase(
+            "people", "merge_people", [{"id": p, "degree": n} for p, n in sorted(degree["Person"].items())], ("Person",)
+        ),
+        Phase("entities", "merge_entities", [{"id": e, "text": texts[e]} for e in sorted(texts)], ("Entity",)),
         Phase(
             "ratings",
             "merge_rated",
@@ -83,25 +104,39 @@ def build_load_plan(dataset: Dataset, min_rating: float) -> LoadPlan:
                 }
                 for r in dataset.interactions
             ],
-            "RATED",
+            ("RATED",),
         ),
+        Phase("item genres", "merge_has_genre", [{"item": i, "genre": g} for i, g in item_genres], ("HAS_GENRE",)),
+        Phase("genre items", "merge_genre_of", [{"item": i, "genre": g} for i, g in item_genres], ("GENRE_OF",)),
         Phase(
-            "item genres", "merge_has_genre", [{"item": i.id, "genre": g} for i in items for g in i.genres], "HAS_GENRE"
+            "item years",
+            "merge_released_in",
+            [{"item": i, "year": y} for i, y in metadata.years],
+            ("RELEASED_IN", "YEAR_OF"),
+        ),
+        *(
+            Phase(
+                f"item people {relation.forward}",
+                f"merge_{relation.forward.lower()}",
+                [{"item": i, "person": p} for i, p in metadata.people[relation.forward]],
+                (relation.forward, relation.backward),
+            )
+            for relation in PEOPLE_RELATIONS
         ),
         Phase(
             "item links",
             "merge_links_to",
             [{"item": item, "entity": entity} for item, entity in dataset.links.items()],
-            "LINKS_TO",
+            ("LINKS_TO",),
         ),
         Phase(
             "kg triples",
             "merge_rel",
             [{"head": t.head, "type": t.relation, "tail": t.tail} for t in dataset.triples],
-            "REL",
+            ("REL",),
         ),
     ]
-    node_labels = ("User", "Item", "Genre", "Entity")
-    expected_nodes = {p.counts_as: len(p.rows) for p in phases if p.counts_as in node_labels}
-    expected_rels = {p.counts_as: len(p.rows) for p in phases if p.counts_as not in node_labels}
+    counts = {name: len(p.rows) for p in phases for name in p.counts_as if p.rows}  # stores list no empty type
+    expected_nodes = {name: n for name, n in counts.items() if name in NODE_LABELS}
+    expected_rels = {name: n for name, n in counts.items() if name not in expected_nodes}
     return LoadPlan(phases, expected_nodes, expected_rels)

@@ -15,7 +15,7 @@ from kragrec.kg_loader.store import GraphStore
 from kragrec.progress import progress_bar
 
 # Bump when the graph model or the derived properties change, so old stores are rebuilt.
-GRAPH_FORMAT = 1
+GRAPH_FORMAT = 2
 META_LABEL = "Dataset"
 
 
@@ -81,6 +81,7 @@ def _write_phases(store: GraphStore, plan: LoadPlan, settings: Settings, load_id
     state = _state(store, settings.dataset)
     if state is not None and state["fingerprint"] != load_id:
         store.clear()
+        store.ensure_schema()  # the embedded clear drops the tables, so they come back with the current columns
         state = None
     done = list(state["phases"]) if state else []
     with progress_bar() as progress:

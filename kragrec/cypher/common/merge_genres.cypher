@@ -1,2 +1,3 @@
 UNWIND $rows AS r
-MERGE (g:Genre {name: r.name});
+MERGE (g:Genre {name: r.name})
+SET g.degree = r.degree;

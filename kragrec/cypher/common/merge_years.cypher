@@ -1,0 +1,3 @@
+UNWIND $rows AS r
+MERGE (y:Year {id: r.id})
+SET y.degree = r.degree;
