@@ -16,6 +16,7 @@ CONFIG_FILE_NAME = "kragrec.toml"
 BACKENDS = ("embedded", "neo4j")
 INDEXERS = ("hop-field", "official")
 POLICIES = ("paper", "relative", "official")
+MAX_PATH_HOPS = 4  # the literal bound in cypher/*/item_paths.cypher
 MAX_HOPS = 4
 
 
@@ -65,6 +66,8 @@ class Settings:
     top_n: int = 5
     rerank: bool = True  # False: the ablation "-Re-ranking" keeps the top-N hits by their own search score
     fanout: int = 10
+    path_hops: int = 4  # LKG-RAG: longest history-to-candidate path (item_paths.cypher holds the literal bound 4)
+    path_hub_cap: int = 300  # LKG-RAG: paths do not cross nodes linked to more items than this
 
     def __post_init__(self) -> None:
         if self.backend not in BACKENDS:
@@ -84,6 +87,10 @@ class Settings:
                 raise SettingsError(f"setting '{name}': must be at least 1, got {getattr(self, name)}")
         if self.hops > MAX_HOPS:
             raise SettingsError(f"setting 'hops': at most {MAX_HOPS}, got {self.hops}")
+        if not 1 <= self.path_hops <= MAX_PATH_HOPS:
+            raise SettingsError(f"setting 'path_hops': must lie in 1..{MAX_PATH_HOPS}, got {self.path_hops}")
+        if self.path_hub_cap < 1:
+            raise SettingsError(f"setting 'path_hub_cap': must be at least 1, got {self.path_hub_cap}")
 
     @property
     def datasets_dir(self) -> Path:

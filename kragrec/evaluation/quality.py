@@ -15,7 +15,7 @@ from kragrec.baselines.sasrec_training import train_sasrec
 from kragrec.config import Settings
 from kragrec.errors import KragrecError
 from kragrec.evaluation.evaluate import evaluate_baseline, evaluate_run
-from kragrec.evaluation.runs import RUN_DEFINING
+from kragrec.evaluation.runs import RUN_DEFINING, defining_settings
 from kragrec.files import write_json
 from kragrec.models.llm import DEFAULT_LLM
 from kragrec.retrieval.index_builder import build_index
@@ -65,6 +65,8 @@ MAIN = (
     Entry("lora-kg-text", "llm", "lora-kg-text"),
     Entry("k-ragrec-frozen", "llm", "k-ragrec-frozen"),
     Entry("k-ragrec-lora", "llm", "k-ragrec-lora"),
+    Entry("llamarec", "llm", "llamarec"),
+    Entry("lkg-rag", "llm", "lkg-rag"),
 )
 # The paper's ablations of k-ragrec-lora; "-encoding" (GNN replaced by triples as text) is the lora-kg-text row.
 ABLATIONS = (
@@ -87,10 +89,15 @@ def _folder_name(entry: Entry) -> str:
 def _check_plan(work_dir: Path, plan: dict[str, Any], fresh: bool) -> None:
     """Refuse to mix results of another budget into this report."""
     path = work_dir / "plan.json"
-    if path.is_file() and not fresh and json.loads(path.read_text(encoding="utf-8")) != plan:
+    if path.is_file() and not fresh and _recorded_plan(path) != plan:
         raise KragrecError(f"{path}: earlier results used another budget or settings; rerun with --fresh")
     work_dir.mkdir(parents=True, exist_ok=True)
     write_json(path, plan)
+
+
+def _recorded_plan(path: Path) -> dict[str, Any]:
+    recorded = json.loads(path.read_text(encoding="utf-8"))
+    return {**recorded, "settings": defining_settings(recorded["settings"])}
 
 
 def _timed(folder: Path, step: str, work) -> Any:

@@ -31,7 +31,15 @@ RUN_DEFINING = (
     "top_n",
     "fanout",
     "rerank",
+    "path_hops",
+    "path_hub_cap",
 )
+
+
+def defining_settings(recorded: dict) -> dict:
+    """The defining settings of a recorded run or plan; one recorded before a setting existed ran with its default."""
+    defaults = {f.name: f.default for f in dataclasses.fields(Settings)}
+    return {name: recorded.get(name, defaults[name]) for name in RUN_DEFINING}
 
 
 @dataclasses.dataclass(frozen=True)
@@ -62,7 +70,7 @@ def open_run(folder: Path, connection: Settings) -> TrainedRun:
         raise KragrecError(f"{folder}: not a training run (no config.json)")
     try:
         recorded = json.loads(recorded_path.read_text(encoding="utf-8"))
-        settings = dataclasses.replace(connection, **{name: recorded["settings"][name] for name in RUN_DEFINING})
+        settings = dataclasses.replace(connection, **defining_settings(recorded["settings"]))
         train = dict(recorded["train"])
         if train.pop("method") == "sasrec":
             del train["run_dir"]
