@@ -26,4 +26,5 @@ test: lint
 bench: $(VENV)/.installed
 	$(PY) bench/load_kg.py
 	$(PY) bench/retrieval.py
+	$(PY) bench/paths.py
 	$(PY) bench/train_throughput.py

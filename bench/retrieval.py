@@ -17,13 +17,10 @@ from pathlib import Path
 import networkx as nx
 import numpy as np
 import torch
+from ml100k import loaded_ml100k
 from torch_geometric.data import Data
 
-from kragrec.config import Settings
-from kragrec.data.fetch import fetch_packaged
-from kragrec.data.prepare import prepare
 from kragrec.files import read_jsonl
-from kragrec.kg_loader.loader import load_kg
 from kragrec.retrieval.index_builder import build_index
 from kragrec.retrieval.retriever import Retriever, retrieval_query_text
 from kragrec.retrieval.session import open_retriever
@@ -90,10 +87,7 @@ def main() -> None:
     parser.add_argument("--rebuild", action="store_true", help="time a fresh index build")
     parser.add_argument("--cold-users", type=int, default=100, help="test users timed cold and through the baseline")
     args = parser.parse_args()
-    settings = Settings(data_dir=args.data_dir)
-    fetch_packaged(settings, settings.dataset)
-    prepare(settings)
-    load_kg(settings)
+    settings = loaded_ml100k(args.data_dir)
     started = time.perf_counter()
     report = build_index(settings, force=args.rebuild)
     state = "fresh build" if not report.up_to_date else "already up to date (use --rebuild for a fresh build)"

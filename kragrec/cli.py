@@ -57,6 +57,11 @@ RETRIEVAL = {
         bool | None, typer.Option("--rerank/--no-rerank", help="Re-rank sub-graphs against the user (default on).")
     ],
 }
+# How LKG-RAG finds relation paths between history items and candidates.
+PATHS = {
+    "path_hops": _option("--path-hops", int, "Longest history-to-candidate path, 1..4 (default 4)."),
+    "path_hub_cap": _option("--path-hub-cap", int, "Paths do not cross nodes linked to more items (default 300)."),
+}
 MinRating = _option("--min-rating", float, "Ratings below this are left out of splits (default 0).")
 # Which prepared lists a command reads (they are written by `kragrec data prepare` with the same options).
 PREPARED = {
@@ -251,8 +256,9 @@ TRAIN_OPTION = {
     "method": (
         "--method",
         str,
-        "k-ragrec (KG soft tokens, --llm-mode decides), k-ragrec-lora, k-ragrec-frozen, lora-no-kg, lora-kg-text "
-        "or sasrec (sequential baseline; takes --epochs, --lr, --batch-size, --weight-decay, --val-every, --patience).",
+        "k-ragrec (KG soft tokens, --llm-mode decides), k-ragrec-lora, k-ragrec-frozen, lora-no-kg, lora-kg-text, "
+        "llamarec (LlamaRec prompt, no KG), lkg-rag (LlamaRec-LKG-RAG relation paths) or sasrec (sequential "
+        "baseline; takes --epochs, --lr, --batch-size, --weight-decay, --val-every, --patience).",
     ),
     "llm": ("--llm", str, "LLM: HF id or local path (default the packaged SmolLM2-135M-Instruct)."),
     "llm_mode": ("--llm-mode", str, "lora (default) or frozen."),
@@ -278,6 +284,12 @@ TRAIN_OPTION = {
     "lora_alpha": ("--lora-alpha", int, "LoRA alpha (default 16)."),
     "lora_dropout": ("--lora-dropout", float, "LoRA dropout (default 0.1)."),
     "lora_targets": ("--lora-targets", str, "Comma-separated module names LoRA adapts (default q_proj,v_proj)."),
+    "path_select": (
+        "--path-select",
+        str,
+        "lkg-rag: learned (user preferences trained by REINFORCE, default) or shortest (the paper's fallback).",
+    ),
+    "user_dim": ("--user-dim", int, "lkg-rag: user embedding width of the preference module (default 128)."),
 }
 
 
@@ -294,7 +306,12 @@ def parse_betas(text: str) -> tuple[float, float]:
 
 @app.command("train")
 @uses_settings(
-    GRAPH_STORE, INDEX, PREPARED, RETRIEVAL, options={name: _option(*spec) for name, spec in TRAIN_OPTION.items()}
+    GRAPH_STORE,
+    INDEX,
+    PREPARED,
+    RETRIEVAL,
+    PATHS,
+    options={name: _option(*spec) for name, spec in TRAIN_OPTION.items()},
 )
 def train_command(
     settings_from: SettingsFrom,

@@ -22,11 +22,11 @@ from kragrec.models.llm import load_llm, load_tokenizer
 from kragrec.models.prompt import letter_token_ids
 from kragrec.progress import progress_bar
 from kragrec.retrieval.retriever import Retriever
-from kragrec.retrieval.session import open_retriever
 from kragrec.retrieval.subgraph import GraphFeatures
 from kragrec.training.config import TrainConfig
 from kragrec.training.dataset import PromptDataset
-from kragrec.training.samples import Record, Titles, prompt_samples
+from kragrec.training.samples import Record, Titles
+from kragrec.training.sources import open_sample_source
 
 
 def score_run(
@@ -69,17 +69,14 @@ def llm_scores(
     config: TrainConfig,
     records: list[Record],
     titles: Titles,
-    model_for: Callable[[GraphFeatures], GraphLLM],
+    model_for: Callable[[GraphFeatures | None], GraphLLM],
     retriever: Retriever | None = None,
 ) -> Scored:
     """Retrieve as the method does (through `retriever`, or one opened here), build prompts, then one forward pass
     per batch (deterministic)."""
-    tokenizer = load_tokenizer(config.llm, settings.cache_dir)
-    with contextlib.ExitStack() as stack:
-        if retriever is None:
-            retriever = stack.enter_context(open_retriever(settings))
-        samples = prompt_samples(records, retriever, tokenizer, config.evidence, training=False, titles=titles)
-        features = retriever.features
+    with open_sample_source(settings, config, retriever) as source:
+        samples = source.samples(records, training=False, titles=titles)
+        features = source.features
     model = model_for(features)
     loader = DataLoader(
         PromptDataset(samples, features, settings.candidates), batch_size=config.batch_size, collate_fn=collate

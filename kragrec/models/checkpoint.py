@@ -1,4 +1,4 @@
-"""Save and restore a GraphLLM's trained parts: peft adapters via save_pretrained, encoder and projector state."""
+"""Save and restore a GraphLLM's trained parts: peft adapters via save_pretrained, the other modules' state."""
 
 from __future__ import annotations
 
@@ -19,12 +19,7 @@ def save_trained_parts(model: GraphLLM, folder: Path) -> None:
     folder.mkdir(parents=True, exist_ok=True)
     if isinstance(model.llm, PeftModel):
         model.llm.save_pretrained(folder / ADAPTER_DIR)
-    graph_state = {
-        name: module.state_dict()
-        for name, module in (("encoder", model.encoder), ("projector", model.projector))
-        if module is not None
-    }
-    torch.save(graph_state, folder / GRAPH_FILE)
+    torch.save({name: module.state_dict() for name, module in model.trained_modules().items()}, folder / GRAPH_FILE)
 
 
 def load_trained_parts(model: GraphLLM, folder: Path) -> None:
@@ -33,6 +28,5 @@ def load_trained_parts(model: GraphLLM, folder: Path) -> None:
         adapter = load_file(folder / ADAPTER_DIR / "adapter_model.safetensors")
         set_peft_model_state_dict(model.llm, adapter)
     graph_state = torch.load(folder / GRAPH_FILE, weights_only=True)
-    for name, module in (("encoder", model.encoder), ("projector", model.projector)):
-        if module is not None:
-            module.load_state_dict(graph_state[name])
+    for name, module in model.trained_modules().items():
+        module.load_state_dict(graph_state[name])

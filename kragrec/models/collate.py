@@ -9,6 +9,7 @@ from torch_geometric.data import Batch, Data
 
 from kragrec.models.graph_llm import ModelBatch
 from kragrec.models.prompt import PromptTokens
+from kragrec.paths.preference import PathGroup
 
 
 @dataclass(frozen=True)
@@ -19,6 +20,8 @@ class EncodedSample:
     graphs: list[Data]
     label: int
     num_candidates: int
+    user_index: int = -1
+    path_groups: tuple[PathGroup, ...] = ()
 
 
 def collate(samples: list[EncodedSample]) -> ModelBatch:
@@ -45,4 +48,6 @@ def collate(samples: list[EncodedSample]) -> ModelBatch:
         graph_owner=owner,
         labels=torch.tensor([s.label for s in samples], dtype=torch.long),
         num_candidates=counts.pop(),
+        users=torch.tensor([s.user_index for s in samples], dtype=torch.long),
+        path_groups=[list(s.path_groups) for s in samples],
     )

@@ -10,6 +10,7 @@ from torch import nn
 from transformers import PreTrainedModel
 
 from kragrec.models.graph_encoder import GraphEncoder, Projector
+from kragrec.paths.preference import PathGroup
 
 SOFT_TOKEN_MODES = ("per-graph", "mean")
 LLM_MODES = ("frozen", "lora")
@@ -28,6 +29,8 @@ class ModelBatch:
     graph_owner: torch.Tensor
     labels: torch.Tensor
     num_candidates: int
+    users: torch.Tensor | None = None  # user indices, for methods that choose relation paths per user
+    path_groups: list[list[PathGroup]] | None = None  # per sample, the candidate paths of each history item
 
     @property
     def size(self) -> int:
@@ -95,10 +98,17 @@ class GraphLLM(nn.Module):
             tokens.append(mine)
         return tokens
 
-    def last_logits(self, batch: ModelBatch) -> torch.Tensor:
-        """Vocabulary logits at the answer position of every sample: [batch, vocab]."""
+    def trained_modules(self) -> dict[str, nn.Module]:
+        """The modules trained beside the LLM's adapter, by checkpoint name."""
+        return {name: module for name, module in (("encoder", self.encoder), ("projector", self.projector)) if module}
+
+    def last_logits(self, batch: ModelBatch, soft: list[torch.Tensor] | None = None) -> torch.Tensor:
+        """Vocabulary logits at the answer position of every sample: [batch, vocab].
+
+        `soft` are the embeddings that fill each prompt's slot; by default the projected sub-graph tokens.
+        """
         embed = self._embeddings()
-        soft = self.graph_tokens(batch)
+        soft = self.graph_tokens(batch) if soft is None else soft
         device = embed.weight.device
         rows = [
             torch.cat([embed(before.to(device)), tokens, embed(after.to(device))])
@@ -128,9 +138,12 @@ class GraphLLM(nn.Module):
 
     def loss(self, batch: ModelBatch) -> torch.Tensor:
         """Cross-entropy of the answer letter only, over the whole vocabulary."""
-        logits = self.last_logits(batch)  # on the last layer's device when the LLM is sharded
+        return self.sample_losses(self.last_logits(batch), batch).mean()
+
+    def sample_losses(self, logits: torch.Tensor, batch: ModelBatch) -> torch.Tensor:
+        """Per-sample cross-entropy of the answer letter (logits on the last layer's device when sharded)."""
         targets = self.letter_ids[batch.labels.to(self.letter_ids.device)].to(logits.device)
-        return nn.functional.cross_entropy(logits, targets)
+        return nn.functional.cross_entropy(logits, targets, reduction="none")
 
     def _embeddings(self) -> nn.Embedding:
         return self.llm.get_input_embeddings()

@@ -29,9 +29,7 @@ def recommendation_prompt(history: list[str], candidates: list[str], with_graph:
     Each option ends with its letter, written as the very token that is scored and used as the label, so the
     answer position can attend to the letter right after the title it has judged.
     """
-    if len(candidates) > len(LETTERS):
-        raise KragrecError(f"{len(candidates)} candidates: at most {len(LETTERS)} can be lettered")
-    last = LETTERS[len(candidates) - 1]
+    last = _last_letter(candidates)
     lines = [f"Knowledge graph evidence: {GRAPH_SLOT}"] if with_graph else []
     lines += [f"Knowledge graph evidence: {evidence_text}"] if evidence_text else []
     lines += [
@@ -44,6 +42,28 @@ def recommendation_prompt(history: list[str], candidates: list[str], with_graph:
         f"Answer with one letter from A to {last}.",
     ]
     return "\n".join(lines)
+
+
+def llamarec_prompt(history: list[str], candidates: list[str], with_relations: bool) -> str:
+    """LlamaRec's instruction and input, one title per line; LKG-RAG's Relations block holds the slot for path lines."""
+    last = _last_letter(candidates)
+    and_relations = " and the relations" if with_relations else ""
+    lines = [
+        f"Given user history in chronological order{and_relations}, recommend an item from the candidate pool "
+        "with its index letter.",
+        "User history:",
+        *(f"({n}) {title}" for n, title in enumerate(history, start=1)),
+        *([f"Relations:\n{GRAPH_SLOT}Candidate pool:"] if with_relations else ["Candidate pool:"]),
+        *(f"({LETTERS[n]}) {title}" for n, title in enumerate(candidates)),
+        f"Answer with the index letter of one candidate, from A to {last}.",
+    ]
+    return "\n".join(lines)
+
+
+def _last_letter(candidates: list[str]) -> str:
+    if len(candidates) > len(LETTERS):
+        raise KragrecError(f"{len(candidates)} candidates: at most {len(LETTERS)} can be lettered")
+    return LETTERS[len(candidates) - 1]
 
 
 def prompt_tokens(tokenizer: PreTrainedTokenizerBase, prompt: str) -> PromptTokens:

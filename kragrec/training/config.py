@@ -7,14 +7,16 @@ from pathlib import Path
 
 from kragrec.errors import KragrecError
 from kragrec.models.llm import DEFAULT_LLM
+from kragrec.paths.preference import PATH_SELECTIONS
 
 
 @dataclass(frozen=True)
 class Method:
     """What a trainable method feeds the LLM, and the LLM mode it fixes (None: --llm-mode decides)."""
 
-    evidence: str  # "graph": sub-graph soft tokens; "text": retrieved triples in the prompt; "none"
+    evidence: str  # "graph": sub-graph soft tokens; "text": retrieved triples in the prompt; "paths"; "none"
     llm_mode: str | None
+    prompt: str = "k-ragrec"  # or "llamarec": LlamaRec's instruction, and LKG-RAG's Relations block for paths
 
 
 METHODS = {
@@ -23,6 +25,8 @@ METHODS = {
     "k-ragrec-frozen": Method("graph", "frozen"),
     "lora-no-kg": Method("none", "lora"),
     "lora-kg-text": Method("text", "lora"),
+    "llamarec": Method("none", "lora", "llamarec"),
+    "lkg-rag": Method("paths", "lora", "llamarec"),
 }
 
 
@@ -61,11 +65,15 @@ class TrainConfig:
     accelerator: str = "cpu"
     devices: int = 1
     shard: bool = False
+    path_select: str = "learned"
+    user_dim: int = 128
     stop_after_steps: int | None = field(default=None, compare=False)
 
     def __post_init__(self) -> None:
         if self.method not in METHODS:
             raise KragrecError(f"--method {self.method!r}: trainable methods are {', '.join(METHODS)}")
+        if self.path_select not in PATH_SELECTIONS:
+            raise KragrecError(f"--path-select {self.path_select!r}: choose one of {', '.join(PATH_SELECTIONS)}")
 
     @property
     def evidence(self) -> str:
@@ -76,6 +84,11 @@ class TrainConfig:
     def uses_graph(self) -> bool:
         """Whether this method feeds retrieved sub-graphs to the model as soft tokens."""
         return self.evidence == "graph"
+
+    @property
+    def prompt(self) -> str:
+        """The prompt template family of the method."""
+        return METHODS[self.method].prompt
 
     @property
     def mode(self) -> str:

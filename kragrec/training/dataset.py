@@ -15,7 +15,7 @@ from kragrec.training.samples import PromptSample
 class PromptDataset(Dataset):
     """Builds each sample's PyG sub-graphs on access, so a DataLoader worker does it off the training step."""
 
-    def __init__(self, samples: list[PromptSample], features: GraphFeatures, num_candidates: int) -> None:
+    def __init__(self, samples: list[PromptSample], features: GraphFeatures | None, num_candidates: int) -> None:
         self.samples = samples
         self.features = features
         self.num_candidates = num_candidates
@@ -25,8 +25,10 @@ class PromptDataset(Dataset):
 
     def __getitem__(self, index: int) -> EncodedSample:
         sample = self.samples[index]
-        graphs = [self.features.data(g) for g in sample.subgraphs]
-        return EncodedSample(sample.tokens, graphs, sample.label, self.num_candidates)
+        graphs = [self.features.data(g) for g in sample.subgraphs] if self.features is not None else []
+        return EncodedSample(
+            sample.tokens, graphs, sample.label, self.num_candidates, sample.user_index, sample.path_groups
+        )
 
 
 class EpochOrder(Sampler[int]):

@@ -14,6 +14,7 @@ from kragrec.data.prepare import prepared_file
 from kragrec.data.registry import open_dataset
 from kragrec.files import read_jsonl
 from kragrec.models.prompt import PromptTokens, prompt_tokens, recommendation_prompt
+from kragrec.paths.preference import PathGroup
 from kragrec.retrieval.graph_text import subgraphs_as_text
 from kragrec.retrieval.retriever import Retriever, retrieval_query_text
 from kragrec.retrieval.subgraph import SubGraph
@@ -41,6 +42,8 @@ class PromptSample:
     subgraphs: list[SubGraph]  # fed as soft tokens
     label: int
     evidence: tuple[str, ...] = ()  # seed entities of every retrieved sub-graph, however it was fed
+    user_index: int = -1  # the user's row in a preference module
+    path_groups: tuple[PathGroup, ...] = ()  # per history item, its candidate paths (LKG-RAG)
 
 
 def _subset(records: list[Record], limit: int | None, seed: int) -> list[Record]:

@@ -17,6 +17,7 @@ from lightning_fabric.strategies import DDPStrategy
 from torch.utils.data import DataLoader
 
 from kragrec.config import Settings
+from kragrec.data.registry import open_dataset
 from kragrec.errors import KragrecError
 from kragrec.evaluation.metrics import chance_metrics, metrics_from_ranks, target_ranks
 from kragrec.files import json_line, jsonable, replace_dir_atomically, write_json
@@ -25,15 +26,17 @@ from kragrec.models.collate import collate
 from kragrec.models.graph_encoder import GraphEncoder, Projector
 from kragrec.models.graph_llm import GraphLLM, LoraSettings
 from kragrec.models.llm import load_llm, load_tokenizer
+from kragrec.models.path_llm import PathLLM
 from kragrec.models.prompt import letter_token_ids
+from kragrec.paths.preference import UserPreference
 from kragrec.progress import progress_bar
-from kragrec.retrieval.session import open_retriever
 from kragrec.retrieval.subgraph import GraphFeatures
 from kragrec.training.config import TrainConfig
 from kragrec.training.dataset import EpochOrder, PromptDataset
 from kragrec.training.run_folder import start_run_folder, summarise
-from kragrec.training.samples import PromptSample, evaluation_records, prompt_samples, training_records
+from kragrec.training.samples import PromptSample, evaluation_records, training_records
 from kragrec.training.schedule import warmup_cosine
+from kragrec.training.sources import open_sample_source
 
 
 @dataclass
@@ -42,20 +45,16 @@ class TrainingData:
 
     train: list[PromptSample]
     valid: list[PromptSample]
-    features: GraphFeatures
+    features: GraphFeatures | None
     popularity: dict[str, int]
 
 
 def prepare_training_data(settings: Settings, config: TrainConfig) -> TrainingData:
-    """Retrieve for every training and validation sample through the cached retriever."""
-    tokenizer = load_tokenizer(config.llm, settings.cache_dir)
-    with open_retriever(settings) as retriever:
-        records = training_records(settings, config.max_train)
-        train = prompt_samples(records, retriever, tokenizer, config.evidence, training=True)
-        records = evaluation_records(settings, "valid", config.max_valid)
-        valid = prompt_samples(records, retriever, tokenizer, config.evidence, training=False)
-        popularity = {item.id: item.popularity for item in retriever.graph.items.values()}
-        return TrainingData(train, valid, retriever.features, popularity)
+    """Build every training and validation sample through the method's (cached) retriever or path finder."""
+    with open_sample_source(settings, config) as source:
+        train = source.samples(training_records(settings, config.max_train), training=True)
+        valid = source.samples(evaluation_records(settings, "valid", config.max_valid), training=False)
+        return TrainingData(train, valid, source.features, source.popularity)
 
 
 def popularity_metrics(samples: list[PromptSample], popularity: dict[str, int]) -> dict[str, float]:
@@ -64,12 +63,22 @@ def popularity_metrics(samples: list[PromptSample], popularity: dict[str, int]) 
     return metrics_from_ranks(target_ranks(scores, np.array([s.label for s in samples])))
 
 
-def build_model(settings: Settings, config: TrainConfig, features: GraphFeatures) -> GraphLLM:
-    """The LLM (frozen or LoRA) with a fresh graph encoder and projector when the method uses the KG."""
+def build_model(settings: Settings, config: TrainConfig, features: GraphFeatures | None) -> GraphLLM:
+    """The LLM (frozen or LoRA) with a fresh graph encoder and projector when the method uses the KG, or the
+    path-reading LLM with a fresh preference module for LKG-RAG."""
     llm = load_llm(config.llm, settings.cache_dir, config.llm_dtype, shard=config.shard)
     tokenizer = load_tokenizer(config.llm, settings.cache_dir)
+    targets = tuple(name.strip() for name in config.lora_targets.split(",") if name.strip())
+    lora = LoraSettings(config.lora_r, config.lora_alpha, config.lora_dropout, targets)
+    letters = letter_token_ids(tokenizer, settings.candidates)
+    if config.evidence == "paths":
+        preference = None
+        if config.path_select == "learned":
+            preference = UserPreference(len(open_dataset(settings, settings.dataset).users), config.user_dim)
+        return PathLLM(llm, letters, preference, config.mode, lora)
     encoder = projector = None
     if config.uses_graph:
+        assert features is not None
         encoder = GraphEncoder(
             features.node_vectors.shape[1],
             features.relation_vectors.shape[1],
@@ -78,11 +87,9 @@ def build_model(settings: Settings, config: TrainConfig, features: GraphFeatures
             heads=config.gnn_heads,
         )
         projector = Projector(config.gnn_hidden, llm.config.hidden_size)
-    targets = tuple(name.strip() for name in config.lora_targets.split(",") if name.strip())
-    lora = LoraSettings(config.lora_r, config.lora_alpha, config.lora_dropout, targets)
     return GraphLLM(
         llm,
-        letter_token_ids(tokenizer, settings.candidates),
+        letters,
         encoder,
         projector,
         config.mode,

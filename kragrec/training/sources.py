@@ -1,0 +1,56 @@
+"""Where a method's prompt samples come from: the K-RagRec retriever, or the path finder of the LlamaRec family."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from contextlib import contextmanager
+from typing import Protocol
+
+from kragrec.config import Settings
+from kragrec.models.llm import load_tokenizer
+from kragrec.paths.finder import open_path_finder
+from kragrec.paths.samples import PathSamples
+from kragrec.retrieval.retriever import Retriever
+from kragrec.retrieval.session import open_retriever
+from kragrec.retrieval.subgraph import GraphFeatures
+from kragrec.training.config import TrainConfig
+from kragrec.training.samples import PromptSample, Record, Titles, prompt_samples
+
+
+class SampleSource(Protocol):
+    """Turns records into prompt samples the way one method needs them."""
+
+    features: GraphFeatures | None  # node and relation vectors of sub-graphs fed as soft tokens
+    popularity: dict[str, int]  # train-split rating count per item
+
+    def samples(self, records: list[Record], training: bool, titles: Titles | None = None) -> list[PromptSample]:
+        """Prompt samples of the records."""
+
+
+class RetrievedSamples:
+    """K-RagRec-family samples: sub-graphs retrieved per record, fed as soft tokens, as text, or not at all."""
+
+    def __init__(self, retriever: Retriever, tokenizer, evidence: str) -> None:
+        self.retriever, self.tokenizer, self.evidence = retriever, tokenizer, evidence
+        self.features = retriever.features
+        self.popularity = {item.id: item.popularity for item in retriever.graph.items.values()}
+
+    def samples(self, records: list[Record], training: bool, titles: Titles | None = None) -> list[PromptSample]:
+        """Retrieve and build the prompts (query texts encoded in one batch)."""
+        return prompt_samples(records, self.retriever, self.tokenizer, self.evidence, training, titles)
+
+
+@contextmanager
+def open_sample_source(
+    settings: Settings, config: TrainConfig, retriever: Retriever | None = None
+) -> Iterator[SampleSource]:
+    """The method's sample source; K-RagRec methods use `retriever` when the caller holds one open."""
+    tokenizer = load_tokenizer(config.llm, settings.cache_dir)
+    if config.prompt == "llamarec":
+        with open_path_finder(settings) as finder:
+            yield PathSamples(settings, finder, tokenizer, with_relations=config.evidence == "paths")
+    elif retriever is not None:
+        yield RetrievedSamples(retriever, tokenizer, config.evidence)
+    else:
+        with open_retriever(settings) as opened:
+            yield RetrievedSamples(opened, tokenizer, config.evidence)
