@@ -69,13 +69,7 @@ def build_load_plan(dataset: Dataset, min_rating: float) -> LoadPlan:
             "items",
             "merge_items",
             [
-                {
-                    "id": i.id,
-                    "title": i.title,
-                    "year": i.year,
-                    "popularity": pop[i.id][0],
-                    "pop_pct": pop[i.id][1],
-                }
+                {"id": i.id, "title": i.title, "year": i.year, "popularity": pop[i.id][0], "pop_pct": pop[i.id][1]}
                 for i in items
             ],
             ("Item",),

@@ -100,7 +100,8 @@ class GraphLLM(nn.Module):
 
     def trained_modules(self) -> dict[str, nn.Module]:
         """The modules trained beside the LLM's adapter, by checkpoint name."""
-        return {name: module for name, module in (("encoder", self.encoder), ("projector", self.projector)) if module}
+        parts = (("encoder", self.encoder), ("projector", self.projector))
+        return {name: module for name, module in parts if module is not None}
 
     def last_logits(self, batch: ModelBatch, soft: list[torch.Tensor] | None = None) -> torch.Tensor:
         """Vocabulary logits at the answer position of every sample: [batch, vocab].

@@ -11,7 +11,7 @@ from kragrec.paths.finder import PathFinder
 from kragrec.paths.preference import PathGroup, path_features
 from kragrec.paths.verbalise import verbalise
 from kragrec.progress import progress_bar
-from kragrec.training.samples import NO_TARGET, PromptSample, Record, Titles
+from kragrec.training.samples import PromptSample, Record, Titles
 
 
 class PathSamples:
@@ -37,13 +37,12 @@ class PathSamples:
                     [names[i] for i in record.history], [names[c] for c in record.candidates], self.with_relations
                 )
                 groups = self._path_groups(record, names) if self.with_relations else []
-                label = record.candidates.index(record.target) if record.target in record.candidates else NO_TARGET
                 built.append(
                     PromptSample(
                         record,
                         prompt_tokens(self.tokenizer, prompt),
                         [],
-                        label,
+                        record.label,
                         user_index=self.user_index[record.user],
                         path_groups=tuple(groups),
                     )

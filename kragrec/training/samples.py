@@ -32,6 +32,11 @@ class Record:
     target: str
     candidates: list[str]
 
+    @property
+    def label(self) -> int:
+        """The target's position among the candidates, or NO_TARGET when it is not one of them."""
+        return self.candidates.index(self.target) if self.target in self.candidates else NO_TARGET
+
 
 @dataclass(frozen=True)
 class PromptSample:
@@ -113,7 +118,7 @@ def prompt_samples(
                 record,
                 prompt_tokens(tokenizer, prompt),
                 subgraphs if evidence == "graph" else [],
-                record.candidates.index(record.target) if record.target in record.candidates else NO_TARGET,
+                record.label,
                 tuple(g.seed for g in subgraphs),
             )
         )
