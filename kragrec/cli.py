@@ -447,6 +447,9 @@ def bench_quality_command(
     max_train: Annotated[int | None, typer.Option("--max-train", help="Training windows per LLM method.")] = None,
     test_users: Annotated[int | None, typer.Option("--test-users", help="Seeded subset of test users.")] = None,
     fictional: Annotated[int | None, typer.Option("--fictional", help="Fictional films per list.")] = None,
+    only: Annotated[
+        list[str] | None, typer.Option("--only", help="Run only this row (repeatable); finished rows stay reported.")
+    ] = None,
 ) -> None:
     """Train and evaluate every method (and ablation) on the same test lists; resumable; writes the report."""
     from kragrec.evaluation.quality import QualityBudget
@@ -455,7 +458,7 @@ def bench_quality_command(
     chosen = {"max_train": max_train, "test_users": test_users, "fictional": fictional}
     budget = QualityBudget(**{name: value for name, value in chosen.items() if value is not None})
     command = " ".join(["kragrec", *sys.argv[1:]])
-    markdown = quality_benchmark(settings_from(), budget, out, ablations, fresh, command)
+    markdown = quality_benchmark(settings_from(), budget, out, ablations, fresh, command, tuple(only or ()))
     typer.echo(f"wrote {markdown} and {markdown.with_suffix('.png')}")
 
 

@@ -51,3 +51,15 @@ def test_results_of_another_budget_are_not_mixed_in(tiny_setup, budget):
     run_quality(settings, budget, work, ablations=False, fresh=True)
     with pytest.raises(KragrecError, match="another budget or settings; rerun with --fresh"):
         run_quality(settings, dataclasses.replace(budget, max_train=4), work, ablations=False)
+
+
+def test_only_runs_the_named_rows_and_reports_those_finished_before(tiny_setup, budget):
+    settings, root = tiny_setup
+    work = root / "quality-only"
+    rows = run_quality(settings, budget, work, ablations=False, fresh=True, only=("popularity",))
+    assert [r["entry"]["name"] for r in rows] == ["popularity"]
+    assert not (work / "random").exists()
+    rows = run_quality(settings, budget, work, ablations=False, only=("random",))
+    assert [r["entry"]["name"] for r in rows] == ["random", "popularity"]
+    with pytest.raises(KragrecError, match="--only 'k-ragrec': not a row of the report"):
+        run_quality(settings, budget, work, ablations=False, only=("k-ragrec",))

@@ -128,7 +128,6 @@ def run_entry(entry: Entry, settings: Settings, budget: QualityBudget, work_dir:
     settings = dataclasses.replace(settings, **entry.settings)
     if "indexer" in entry.settings:
         build_index(settings)
-    fictional = budget.fictional if not entry.ablation else 0
 
     def evaluate(injected: int) -> dict[str, Any]:
         out = folder / "eval" / (f"test-fictional{injected}" if injected else "test")
@@ -142,12 +141,28 @@ def run_entry(entry: Entry, settings: Settings, budget: QualityBudget, work_dir:
 
     if entry.kind != "baseline":
         _timed(folder, "train", lambda: _train(entry, settings, budget, folder / "run"))
-    report = _timed(folder, "test", lambda: evaluate(0))
-    if fictional:
-        report = {
-            **report,
-            "fictional_first": _timed(folder, "fictional", lambda: evaluate(fictional)["fictional_first"]),
-        }
+    _timed(folder, "test", lambda: evaluate(0))
+    if _fictional(entry, budget):
+        _timed(folder, "fictional", lambda: evaluate(_fictional(entry, budget))["fictional_first"])
+    row = finished_row(entry, budget, work_dir)
+    assert row is not None, "every step of the entry has just been recorded"
+    return row
+
+
+def _fictional(entry: Entry, budget: QualityBudget) -> int:
+    """Fictional films per list in this entry's hallucination test (none for ablations)."""
+    return 0 if entry.ablation else budget.fictional
+
+
+def finished_row(entry: Entry, budget: QualityBudget, work_dir: Path) -> dict[str, Any] | None:
+    """The entry's row read back from its recorded steps, or None while any step is still to run."""
+    folder = work_dir / _folder_name(entry)
+    steps = ["test", *(["fictional"] if _fictional(entry, budget) else [])]
+    records = {step: folder / f"{step}.json" for step in steps}
+    if not all(path.is_file() for path in records.values()):
+        return None
+    results = {step: json.loads(path.read_text(encoding="utf-8"))["result"] for step, path in records.items()}
+    report = {**results["test"], **({"fictional_first": results["fictional"]} if "fictional" in results else {})}
     return {"entry": dataclasses.asdict(entry), "report": report, "seconds": _seconds(folder)}
 
 
@@ -156,15 +171,31 @@ def _seconds(folder: Path) -> float:
 
 
 def run_quality(
-    settings: Settings, budget: QualityBudget, work_dir: Path, ablations: bool, fresh: bool = False
+    settings: Settings,
+    budget: QualityBudget,
+    work_dir: Path,
+    ablations: bool,
+    fresh: bool = False,
+    only: tuple[str, ...] = (),
 ) -> list[dict[str, Any]]:
-    """Every entry in order; finished steps are skipped, so an interrupted benchmark resumes where it stopped."""
+    """Every entry in order (or only the named ones); finished steps are skipped, so an interrupted benchmark
+    resumes where it stopped. Rows of entries that were not run now are included when they finished earlier."""
+    known = [entry.name for entry in entries(ablations=True)]
+    unknown = [name for name in only if name not in known]
+    if unknown:
+        raise KragrecError(f"--only {unknown[0]!r}: not a row of the report; rows are " + ", ".join(known))
     plan = {"settings": _plan_settings(settings), "budget": dataclasses.asdict(budget)}
     _check_plan(work_dir, plan, fresh)
     if fresh:
         for entry in entries(ablations=True):
             shutil.rmtree(work_dir / _folder_name(entry), ignore_errors=True)
-    return [run_entry(entry, settings, budget, work_dir) for entry in entries(ablations)]
+    rows = []
+    for entry in entries(ablations=True):
+        if entry.name in only or (not only and (ablations or not entry.ablation)):
+            rows.append(run_entry(entry, settings, budget, work_dir))
+        elif (row := finished_row(entry, budget, work_dir)) is not None:
+            rows.append(row)
+    return rows
 
 
 def _plan_settings(settings: Settings) -> dict[str, Any]:
