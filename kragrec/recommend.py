@@ -21,14 +21,16 @@ from kragrec.training.samples import Record
 
 @dataclass(frozen=True)
 class Recommendation:
-    """A user's ranked candidates (probability among them), the history used, and the evidence when asked."""
+    """A user's ranked candidates (probability among them), the history used, and the evidence when asked:
+    the retrieved sub-graphs (graph, text) or the relation paths the model chose (paths)."""
 
     user: str
     target: str | None
     history: list[str]
     ranked: list[dict[str, Any]]
     evidence: dict[str, Any] | None
-    fed: str  # what the method is given besides the prompt: graph, text, none (or sequence for SASRec)
+    fed: str  # what the method is given besides the prompt: graph, text, paths, none (or sequence for SASRec)
+    paths: list[str] | None = None
 
 
 def candidates_from_all_items(settings: Settings, user: str, count: int, retriever_run: TrainedRun | None) -> Record:
@@ -90,4 +92,5 @@ def recommend(
             sample_view = {"user": user, "target": record.target or None, "history": record.history}
             view = evidence(retriever, sample_view, retriever.retrieve(record.history))
         history = [items[i].text for i in record.history]
-    return Recommendation(user, record.target or None, history, ranked, view, fed)
+    paths = scores.evidence[0] if explain and fed == "paths" else None
+    return Recommendation(user, record.target or None, history, ranked, view, fed, paths)

@@ -210,7 +210,12 @@ def show_recommendation(result: Recommendation) -> None:
     stdout_console.print(table)
     if result.evidence is not None:
         show_evidence(result.evidence)
-    elif result.fed not in ("graph", "text"):
+    elif result.paths is not None:
+        tree = Tree("relation paths given to the LLM (one chosen per history item)")
+        for line in result.paths or ["none: no history item reaches a candidate within the path settings"]:
+            tree.add(escape(line))
+        stdout_console.print(tree)
+    elif result.fed not in ("graph", "text", "paths"):
         stdout_console.print(f"this method is given no KG evidence ({result.fed})")
 
 

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import json
+import re
 from dataclasses import replace
 
 import pytest
@@ -13,6 +15,7 @@ from kragrec.models.llm import load_tokenizer
 from kragrec.paths.finder import open_path_finder
 from kragrec.paths.preference import RELATION_CLASSES, PathGroup, UserPreference, choose_paths
 from kragrec.paths.samples import PathSamples
+from kragrec.recommend import recommend
 from kragrec.training.samples import evaluation_records
 from kragrec.training.trainer import build_model, launch_training
 
@@ -31,7 +34,7 @@ def preferring(favourite: str) -> torch.Tensor:
 
 
 def test_selection_follows_the_preference_weights():
-    group = PathGroup([GENRE, ACTOR, GENRE], [2, 4, 2], [[1], [2], [3]])
+    group = PathGroup([GENRE, ACTOR, GENRE], [2, 4, 2], ["g1", "a", "g2"], [[1], [2], [3]])
     assert choose_paths([group], preferring("actor"), sample=False)[0] == [1]
     assert choose_paths([group], preferring("genre"), sample=False)[0] == [0]  # ties go to the earliest candidate
     sampled = [choose_paths([group], preferring("actor"), sample=True)[0][0] for _ in range(200)]
@@ -39,7 +42,10 @@ def test_selection_follows_the_preference_weights():
 
 
 def test_shortest_selection_takes_the_fewest_hops_then_the_earliest_candidate():
-    groups = [PathGroup([GENRE, ACTOR, GENRE], [4, 2, 2], [[1], [2], [3]]), PathGroup([ACTOR], [4], [[4]])]
+    groups = [
+        PathGroup([GENRE, ACTOR, GENRE], [4, 2, 2], ["g1", "a", "g2"], [[1], [2], [3]]),
+        PathGroup([ACTOR], [4], ["a2"], [[4]]),
+    ]
     chosen, log_prob = choose_paths(groups, None, sample=False)
     assert chosen == [1, 0] and float(log_prob) == 0.0
 
@@ -77,10 +83,12 @@ def test_the_relations_slot_holds_the_lines_of_the_shortest_paths(lkg_batch):
     model = build_model(settings, replace(config, path_select="shortest"), None).eval()
     tokens, _ = model.relation_tokens(batch)
     embed = model.llm.get_input_embeddings()
-    for groups, fed in zip(batch.path_groups, tokens, strict=True):
+    evidence = model.chosen_evidence(batch)
+    for groups, fed, lines in zip(batch.path_groups, tokens, evidence, strict=True):
         shortest = [min(range(len(g.hops)), key=lambda n, g=g: (g.hops[n], n)) for g in groups]
         ids = [token for g, n in zip(groups, shortest, strict=True) for token in g.line_ids[n]]
         assert torch.equal(fed, embed(torch.tensor(ids)))
+        assert lines == [g.lines[n].rstrip("\n") for g, n in zip(groups, shortest, strict=True)]
 
 
 @pytest.mark.parametrize("select", ["learned", "shortest"])
@@ -93,3 +101,10 @@ def test_lkg_rag_trains_checkpoints_and_evaluates(tiny_setup, tmp_path, select):
     assert ("preference" in saved) == (select == "learned")
     report, _ = evaluate_run(config.run_dir, settings, "test", "best", tmp_path / "eval", 0, None)
     assert report["samples"] > 0 and 0.0 <= report["metrics"]["acc"] <= 1.0
+    rows = [json.loads(line) for line in (tmp_path / "eval" / "predictions.jsonl").read_text().splitlines()]
+    assert any(row["evidence"] for row in rows)  # the chosen paths' lines, one per history item with a path
+    for row in rows:
+        assert len(row["evidence"]) <= settings.history
+        assert all(re.fullmatch(r"\(\d+\) .+ -> .+ \([A-Z]\) .+", line) for line in row["evidence"])
+    explained = recommend(config.run_dir, settings, rows[0]["user"], top=3, explain=True)
+    assert explained.fed == "paths" and explained.paths == rows[0]["evidence"]

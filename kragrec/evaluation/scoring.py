@@ -82,11 +82,13 @@ def llm_scores(
         PromptDataset(samples, features, settings.candidates), batch_size=config.batch_size, collate_fn=collate
     )
     autocast = torch.autocast("cpu", dtype=torch.bfloat16) if config.bf16 else contextlib.nullcontext()
-    batches = []
+    batches, evidence = [], []
     with progress_bar() as bar, autocast:
         task = bar.add_task("scoring", total=len(samples))
         for batch in loader:
             batches.append(model.scores(batch).float().cpu().numpy())
+            given = [list(s.evidence) for s in samples[len(evidence) : len(evidence) + batch.size]]
+            evidence.extend(model.chosen_evidence(batch) or given)
             bar.update(task, advance=batch.size)
     scores = np.concatenate(batches) if batches else np.zeros((0, settings.candidates))
-    return Scored(records, scores, [list(s.evidence) for s in samples])
+    return Scored(records, scores, evidence)

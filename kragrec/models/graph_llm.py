@@ -98,6 +98,10 @@ class GraphLLM(nn.Module):
             tokens.append(mine)
         return tokens
 
+    def chosen_evidence(self, batch: ModelBatch) -> list[list[str]] | None:
+        """Evidence the model itself picks per sample; None when it reads all it is given (the samples' evidence)."""
+        return None
+
     def trained_modules(self) -> dict[str, nn.Module]:
         """The modules trained beside the LLM's adapter, by checkpoint name."""
         parts = (("encoder", self.encoder), ("projector", self.projector))

@@ -27,18 +27,32 @@ class PathLLM(GraphLLM):
         """The preference module, when paths are chosen by it."""
         return {"preference": self.preference} if self.preference is not None else {}
 
+    def _choices(self, batch: ModelBatch) -> list[tuple[list[int], torch.Tensor]]:
+        """Per sample: the chosen path of every history item (sampled in training) and their log-probability."""
+        assert batch.path_groups is not None and batch.users is not None
+        device = self._embeddings().weight.device
+        preferences = self.preference(batch.users.to(device)) if self.preference is not None else None
+        return [
+            choose_paths(groups, None if preferences is None else preferences[n], self.training)
+            for n, groups in enumerate(batch.path_groups)
+        ]
+
     def relation_tokens(self, batch: ModelBatch) -> tuple[list[torch.Tensor], torch.Tensor]:
         """Embedded lines of the chosen paths per sample, and each sample's log-probability of its choices."""
-        assert batch.path_groups is not None and batch.users is not None
         embed = self._embeddings()
-        preferences = self.preference(batch.users.to(embed.weight.device)) if self.preference is not None else None
         tokens, log_probs = [], []
-        for n, groups in enumerate(batch.path_groups):
-            chosen, log_prob = choose_paths(groups, None if preferences is None else preferences[n], self.training)
+        for groups, (chosen, log_prob) in zip(batch.path_groups or [], self._choices(batch), strict=True):
             ids = [token for group, index in zip(groups, chosen, strict=True) for token in group.line_ids[index]]
             tokens.append(embed(torch.tensor(ids, dtype=torch.long, device=embed.weight.device)))
             log_probs.append(log_prob)
         return tokens, torch.stack(log_probs) if log_probs else embed.weight.new_zeros(0)
+
+    def chosen_evidence(self, batch: ModelBatch) -> list[list[str]] | None:
+        """The prompt lines of the paths chosen for every sample (deterministic in eval mode)."""
+        return [
+            [group.lines[index].rstrip("\n") for group, index in zip(groups, chosen, strict=True)]
+            for groups, (chosen, _) in zip(batch.path_groups or [], self._choices(batch), strict=True)
+        ]
 
     def graph_tokens(self, batch: ModelBatch) -> list[torch.Tensor]:
         """The chosen paths' lines, in place of sub-graph tokens."""

@@ -43,10 +43,11 @@ def path_features(path: ItemPath) -> list[float]:
 
 @dataclass  # not frozen: Lightning rebuilds the dataclasses of a batch when it moves one to the device
 class PathGroup:
-    """The candidate paths of one history item: their features, lengths and prompt-line token ids."""
+    """The candidate paths of one history item: their features, lengths, prompt lines and the lines' token ids."""
 
     features: list[list[float]]
     hops: list[int]
+    lines: list[str]
     line_ids: list[list[int]]
 
 

@@ -61,5 +61,5 @@ class PathSamples:
                 continue
             lines = [verbalise(p, f"({number})", f"({LETTERS[n]})", names) + "\n" for n, p in found]
             ids = self.tokenizer(lines, add_special_tokens=False)["input_ids"]
-            groups.append(PathGroup([path_features(p) for _, p in found], [p.hops for _, p in found], ids))
+            groups.append(PathGroup([path_features(p) for _, p in found], [p.hops for _, p in found], lines, ids))
         return groups
