@@ -9,6 +9,7 @@ from pathlib import Path
 
 import numpy as np
 import torch
+from lightning_fabric.utilities.apply_func import move_data_to_device
 from torch.utils.data import DataLoader
 
 from kragrec.baselines.sasrec import SasrecConfig
@@ -73,19 +74,21 @@ def llm_scores(
     retriever: Retriever | None = None,
 ) -> Scored:
     """Retrieve as the method does (through `retriever`, or one opened here), build prompts, then one forward pass
-    per batch (deterministic)."""
+    per batch (deterministic) on the first GPU when there is one, else on the CPU."""
     with open_sample_source(settings, config, retriever) as source:
         samples = source.samples(records, training=False, titles=titles)
         features = source.features
-    model = model_for(features)
+    device = torch.device("cuda", 0) if torch.cuda.is_available() else torch.device("cpu")
+    model = model_for(features).to(device)
     loader = DataLoader(
         PromptDataset(samples, features, settings.candidates), batch_size=config.batch_size, collate_fn=collate
     )
-    autocast = torch.autocast("cpu", dtype=torch.bfloat16) if config.bf16 else contextlib.nullcontext()
+    autocast = torch.autocast(device.type, dtype=torch.bfloat16) if config.bf16 else contextlib.nullcontext()
     batches, evidence = [], []
     with progress_bar() as bar, autocast:
         task = bar.add_task("scoring", total=len(samples))
         for batch in loader:
+            batch = move_data_to_device(batch, device)
             batches.append(model.scores(batch).float().cpu().numpy())
             given = [list(s.evidence) for s in samples[len(evidence) : len(evidence) + batch.size]]
             evidence.extend(model.chosen_evidence(batch) or given)
