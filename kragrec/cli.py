@@ -264,6 +264,11 @@ TRAIN_OPTION = {
     "llm_mode": ("--llm-mode", str, "lora (default) or frozen."),
     "llm_dtype": ("--llm-dtype", str, "Weights of the LLM: float32 (default), bfloat16 or float16."),
     "soft_tokens": ("--soft-tokens", str, "per-graph (paper, default) or mean (released code)."),
+    "soft_norm": (
+        "--soft-norm",
+        str,
+        "embedding (default: soft tokens rescaled to the LLM's mean token-embedding norm) or none (released code).",
+    ),
     "epochs": ("--epochs", int, "Epochs (default 3)."),
     "batch_size": ("--batch-size", int, "Samples per step and rank (default 4)."),
     "grad_accum": ("--grad-accum", int, "Gradient accumulation steps (default 1)."),

@@ -46,12 +46,12 @@ def tiny_llm(tokenizer, seed: int = 0) -> LlamaForCausalLM:
     return LlamaForCausalLM(tiny_llama_config(len(tokenizer), 64)).eval()
 
 
-def tiny_graph_llm(tokenizer, llm_mode="frozen", soft_tokens="per-graph", seed=0) -> GraphLLM:
+def tiny_graph_llm(tokenizer, llm_mode="frozen", soft_tokens="per-graph", seed=0, soft_norm="embedding") -> GraphLLM:
     llm = tiny_llm(tokenizer, seed)
     torch.manual_seed(seed + 1)
     encoder = GraphEncoder(FEATURES, FEATURES, hidden=32, layers=2, heads=4)
     projector = Projector(32, llm.config.hidden_size)
-    return GraphLLM(llm, letter_token_ids(tokenizer, 20), encoder, projector, llm_mode, soft_tokens)
+    return GraphLLM(llm, letter_token_ids(tokenizer, 20), encoder, projector, llm_mode, soft_tokens, None, soft_norm)
 
 
 def random_graph(generator: torch.Generator, nodes: int) -> Data:
@@ -120,6 +120,17 @@ def test_soft_tokens_per_sample(tokenizer, mode, expected):
     tokens = model.graph_tokens(collate(samples(tokenizer)))
     assert [len(t) for t in tokens] == expected
     assert all(t.shape[1] == 64 for t in tokens)
+
+
+@pytest.mark.parametrize("mode", ["per-graph", "mean"])
+def test_soft_tokens_take_the_mean_norm_of_the_token_embeddings(tokenizer, mode):
+    words = tiny_llm(tokenizer).get_input_embeddings().weight.norm(dim=1).mean()
+    batch = collate(samples(tokenizer))
+    scaled = torch.cat(tiny_graph_llm(tokenizer, soft_tokens=mode).graph_tokens(batch))
+    raw = torch.cat(tiny_graph_llm(tokenizer, soft_tokens=mode, soft_norm="none").graph_tokens(batch))
+    torch.testing.assert_close(scaled.norm(dim=1), words.expand(len(scaled)))
+    torch.testing.assert_close(scaled, raw * (words / raw.norm(dim=1, keepdim=True)))  # the direction is kept
+    assert not torch.allclose(raw.norm(dim=1), words.expand(len(raw)), rtol=0.05)
 
 
 def test_scores_do_not_depend_on_left_padding(tokenizer):

@@ -13,6 +13,7 @@ from kragrec.models.graph_encoder import GraphEncoder, Projector
 from kragrec.paths.preference import PathGroup
 
 SOFT_TOKEN_MODES = ("per-graph", "mean")
+SOFT_NORMS = ("embedding", "none")  # soft tokens rescaled to the LLM's mean token-embedding norm, or left as projected
 LLM_MODES = ("frozen", "lora")
 
 
@@ -60,11 +61,14 @@ class GraphLLM(nn.Module):
         llm_mode: str = "frozen",
         soft_tokens: str = "per-graph",
         lora: LoraSettings | None = None,
+        soft_norm: str = "embedding",
     ) -> None:
         super().__init__()
-        if llm_mode not in LLM_MODES or soft_tokens not in SOFT_TOKEN_MODES:
-            raise ValueError(f"llm_mode {llm_mode!r} / soft_tokens {soft_tokens!r} not supported")
+        if llm_mode not in LLM_MODES or soft_tokens not in SOFT_TOKEN_MODES or soft_norm not in SOFT_NORMS:
+            raise ValueError(f"llm_mode {llm_mode!r} / soft_tokens {soft_tokens!r} / soft_norm {soft_norm!r}")
         llm.requires_grad_(False)
+        weights = llm.get_input_embeddings().weight
+        self.soft_token_norm = float(weights.detach().float().norm(dim=1).mean()) if soft_norm == "embedding" else None
         if llm_mode == "lora":
             lora = lora or LoraSettings()
             config = LoraConfig(
@@ -84,7 +88,11 @@ class GraphLLM(nn.Module):
         self.register_buffer("letter_ids", torch.tensor(letter_ids, dtype=torch.long), persistent=False)
 
     def graph_tokens(self, batch: ModelBatch) -> list[torch.Tensor]:
-        """Soft tokens per sample: one per sub-graph, their mean, or none when the sample has no sub-graph."""
+        """Soft tokens per sample: one per sub-graph, their mean, or none when the sample has no sub-graph.
+
+        With soft_norm "embedding" every token is rescaled to the mean norm of the LLM's token embeddings, so the
+        projector sets only its direction (unscaled, projected tokens grow ~50x larger than words and drown them).
+        """
         empty = self._embeddings().weight.new_zeros((0, self._embeddings().embedding_dim))
         if self.encoder is None or self.projector is None or batch.graph_owner.numel() == 0:
             return [empty] * batch.size
@@ -95,6 +103,8 @@ class GraphLLM(nn.Module):
             mine = projected[batch.graph_owner == sample]
             if self.soft_tokens == "mean" and len(mine):
                 mine = mine.mean(dim=0, keepdim=True)
+            if self.soft_token_norm is not None:
+                mine = mine * (self.soft_token_norm / mine.norm(dim=1, keepdim=True).clamp_min(1e-6))
             tokens.append(mine)
         return tokens
 

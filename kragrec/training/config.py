@@ -6,6 +6,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from kragrec.errors import KragrecError
+from kragrec.models.graph_llm import SOFT_NORMS
 from kragrec.models.llm import DEFAULT_LLM
 from kragrec.paths.preference import PATH_SELECTIONS
 
@@ -40,6 +41,7 @@ class TrainConfig:
     llm_mode: str = "lora"
     llm_dtype: str = "float32"
     soft_tokens: str = "per-graph"
+    soft_norm: str = "embedding"
     epochs: int = 3
     batch_size: int = 4
     grad_accum: int = 1
@@ -72,6 +74,8 @@ class TrainConfig:
     def __post_init__(self) -> None:
         if self.method not in METHODS:
             raise KragrecError(f"--method {self.method!r}: trainable methods are {', '.join(METHODS)}")
+        if self.soft_norm not in SOFT_NORMS:
+            raise KragrecError(f"--soft-norm {self.soft_norm!r}: choose one of {', '.join(SOFT_NORMS)}")
         if self.path_select not in PATH_SELECTIONS:
             raise KragrecError(f"--path-select {self.path_select!r}: choose one of {', '.join(PATH_SELECTIONS)}")
 

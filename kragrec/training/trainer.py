@@ -95,6 +95,7 @@ def build_model(settings: Settings, config: TrainConfig, features: GraphFeatures
         config.mode,
         config.soft_tokens,
         lora,
+        config.soft_norm,
     )
 
 
