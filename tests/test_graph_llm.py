@@ -133,6 +133,22 @@ def test_soft_tokens_take_the_mean_norm_of_the_token_embeddings(tokenizer, mode)
     assert not torch.allclose(raw.norm(dim=1), words.expand(len(raw)), rtol=0.05)
 
 
+def test_grown_encoder_outputs_do_not_saturate_the_projector(tokenizer):
+    """Larger last-layer outputs (as training makes them) still give standardised vectors and distinct tokens."""
+    batch = collate(samples(tokenizer))
+    model = tiny_graph_llm(tokenizer, soft_norm="none")
+    with torch.no_grad():
+        for parameter in model.encoder.convs[-1].parameters():
+            parameter.mul_(100.0)
+        pooled = model.encoder(batch.x, batch.edge_index, batch.edge_attr, batch.node_graph, batch.graph_owner.numel())
+        hidden = torch.sigmoid(model.projector.layers[0](pooled))
+        tokens = model.projector(pooled)
+    torch.testing.assert_close(pooled.mean(dim=1), torch.zeros(len(pooled)), atol=1e-4, rtol=0)
+    torch.testing.assert_close(pooled.std(dim=1, unbiased=False), torch.ones(len(pooled)), atol=1e-3, rtol=0)
+    assert ((hidden < 0.01) | (hidden > 0.99)).float().mean() < 0.05
+    assert tokens.std(dim=0).norm() > 0.05 * tokens.norm(dim=1).mean()  # sub-graphs map to different tokens
+
+
 def test_scores_do_not_depend_on_left_padding(tokenizer):
     model = tiny_graph_llm(tokenizer).eval()
     encoded = samples(tokenizer)
