@@ -88,7 +88,7 @@ def test_the_relations_slot_holds_the_lines_of_the_shortest_paths(lkg_batch):
         shortest = [min(range(len(g.hops)), key=lambda n, g=g: (g.hops[n], n)) for g in groups]
         ids = [token for g, n in zip(groups, shortest, strict=True) for token in g.line_ids[n]]
         assert torch.equal(fed, embed(torch.tensor(ids)))
-        assert lines == [g.lines[n].rstrip("\n") for g, n in zip(groups, shortest, strict=True)]
+        assert lines == [g.lines[n] for g, n in zip(groups, shortest, strict=True)]
 
 
 @pytest.mark.parametrize("select", ["learned", "shortest"])

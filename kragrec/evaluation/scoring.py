@@ -90,8 +90,9 @@ def llm_scores(
         for batch in loader:
             batch = move_data_to_device(batch, device)
             batches.append(model.scores(batch).float().cpu().numpy())
-            given = [list(s.evidence) for s in samples[len(evidence) : len(evidence) + batch.size]]
-            evidence.extend(model.chosen_evidence(batch) or given)
+            chosen = model.chosen_evidence(batch)
+            given = samples[len(evidence) : len(evidence) + batch.size]
+            evidence.extend(chosen if chosen is not None else [list(s.evidence) for s in given])
             bar.update(task, advance=batch.size)
     scores = np.concatenate(batches) if batches else np.zeros((0, settings.candidates))
     return Scored(records, scores, evidence)

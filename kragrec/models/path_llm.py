@@ -50,7 +50,7 @@ class PathLLM(GraphLLM):
     def chosen_evidence(self, batch: ModelBatch) -> list[list[str]] | None:
         """The prompt lines of the paths chosen for every sample (deterministic in eval mode)."""
         return [
-            [group.lines[index].rstrip("\n") for group, index in zip(groups, chosen, strict=True)]
+            [group.lines[index] for group, index in zip(groups, chosen, strict=True)]
             for groups, (chosen, _) in zip(batch.path_groups or [], self._choices(batch), strict=True)
         ]
 

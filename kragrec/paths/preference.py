@@ -43,7 +43,8 @@ def path_features(path: ItemPath) -> list[float]:
 
 @dataclass  # not frozen: Lightning rebuilds the dataclasses of a batch when it moves one to the device
 class PathGroup:
-    """The candidate paths of one history item: their features, lengths, prompt lines and the lines' token ids."""
+    """The candidate paths of one history item: their features, lengths, prompt lines and the token ids of each
+    line with its line break."""
 
     features: list[list[float]]
     hops: list[int]

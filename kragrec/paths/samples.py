@@ -59,7 +59,7 @@ class PathSamples:
             found = [(n, paths[(head, c)]) for n, c in enumerate(record.candidates) if paths.get((head, c))]
             if not found:
                 continue
-            lines = [verbalise(p, f"({number})", f"({LETTERS[n]})", names) + "\n" for n, p in found]
-            ids = self.tokenizer(lines, add_special_tokens=False)["input_ids"]
+            lines = [verbalise(p, f"({number})", f"({LETTERS[n]})", names) for n, p in found]
+            ids = self.tokenizer([line + "\n" for line in lines], add_special_tokens=False)["input_ids"]
             groups.append(PathGroup([path_features(p) for _, p in found], [p.hops for _, p in found], lines, ids))
         return groups
