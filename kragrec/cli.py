@@ -269,6 +269,12 @@ TRAIN_OPTION = {
         str,
         "embedding (default: soft tokens rescaled to the LLM's mean token-embedding norm) or none (released code).",
     ),
+    "answer_loss": (
+        "--answer-loss",
+        str,
+        "vocab (default: cross-entropy of the answer letter over the whole vocabulary, the papers' loss) or letters "
+        "(over the candidates' letters only, the verbalizer's softmax).",
+    ),
     "epochs": ("--epochs", int, "Epochs (default 3)."),
     "batch_size": ("--batch-size", int, "Samples per step and rank (default 4)."),
     "grad_accum": ("--grad-accum", int, "Gradient accumulation steps (default 1)."),

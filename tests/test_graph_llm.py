@@ -46,12 +46,15 @@ def tiny_llm(tokenizer, seed: int = 0) -> LlamaForCausalLM:
     return LlamaForCausalLM(tiny_llama_config(len(tokenizer), 64)).eval()
 
 
-def tiny_graph_llm(tokenizer, llm_mode="frozen", soft_tokens="per-graph", seed=0, soft_norm="embedding") -> GraphLLM:
+def tiny_graph_llm(
+    tokenizer, llm_mode="frozen", soft_tokens="per-graph", seed=0, soft_norm="embedding", answer_loss="vocab"
+) -> GraphLLM:
     llm = tiny_llm(tokenizer, seed)
     torch.manual_seed(seed + 1)
     encoder = GraphEncoder(FEATURES, FEATURES, hidden=32, layers=2, heads=4)
     projector = Projector(32, llm.config.hidden_size)
-    return GraphLLM(llm, letter_token_ids(tokenizer, 20), encoder, projector, llm_mode, soft_tokens, None, soft_norm)
+    letters = letter_token_ids(tokenizer, 20)
+    return GraphLLM(llm, letters, encoder, projector, llm_mode, soft_tokens, None, soft_norm, answer_loss)
 
 
 def random_graph(generator: torch.Generator, nodes: int) -> Data:
@@ -84,6 +87,15 @@ def test_option_letters_are_single_tokens_used_for_both_labels_and_scores(tokeni
     torch.testing.assert_close(model.scores(batch), logits[:, ids])
     expected = torch.nn.functional.cross_entropy(logits, torch.tensor(ids)[batch.labels])
     torch.testing.assert_close(model.loss(batch), expected)
+
+
+def test_letters_loss_is_the_cross_entropy_of_the_scored_letters_alone(tokenizer):
+    batch = collate(samples(tokenizer))
+    vocab_loss = tiny_graph_llm(tokenizer).loss(batch)
+    model = tiny_graph_llm(tokenizer, answer_loss="letters")
+    letters_loss = model.loss(batch)
+    torch.testing.assert_close(letters_loss, torch.nn.functional.cross_entropy(model.scores(batch), batch.labels))
+    assert vocab_loss > letters_loss + 1.0  # a random 49k-token vocabulary puts little mass on 20 letters
 
 
 @pytest.mark.parametrize("which", ["smollm2", "llama2"])

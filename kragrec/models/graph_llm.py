@@ -15,6 +15,9 @@ from kragrec.paths.preference import PathGroup
 SOFT_TOKEN_MODES = ("per-graph", "mean")
 SOFT_NORMS = ("embedding", "none")  # soft tokens rescaled to the LLM's mean token-embedding norm, or left as projected
 LLM_MODES = ("frozen", "lora")
+# Cross-entropy of the answer letter against the whole vocabulary (the papers' language-model loss, default), or
+# against the candidates' letters only (the verbalizer's softmax).
+ANSWER_LOSSES = ("vocab", "letters")
 
 
 @dataclass
@@ -62,10 +65,14 @@ class GraphLLM(nn.Module):
         soft_tokens: str = "per-graph",
         lora: LoraSettings | None = None,
         soft_norm: str = "embedding",
+        answer_loss: str = "vocab",
     ) -> None:
         super().__init__()
         if llm_mode not in LLM_MODES or soft_tokens not in SOFT_TOKEN_MODES or soft_norm not in SOFT_NORMS:
             raise ValueError(f"llm_mode {llm_mode!r} / soft_tokens {soft_tokens!r} / soft_norm {soft_norm!r}")
+        if answer_loss not in ANSWER_LOSSES:
+            raise ValueError(f"answer_loss {answer_loss!r}")
+        self.answer_loss = answer_loss
         llm.requires_grad_(False)
         weights = llm.get_input_embeddings().weight
         self.soft_token_norm = float(weights.detach().float().norm(dim=1).mean()) if soft_norm == "embedding" else None
@@ -152,13 +159,16 @@ class GraphLLM(nn.Module):
         return logits[:, self.letter_ids[: batch.num_candidates].to(logits.device)]
 
     def loss(self, batch: ModelBatch) -> torch.Tensor:
-        """Cross-entropy of the answer letter only, over the whole vocabulary."""
+        """Cross-entropy of the answer letter only (against the candidates' letters or the whole vocabulary)."""
         return self.sample_losses(self.last_logits(batch), batch).mean()
 
     def sample_losses(self, logits: torch.Tensor, batch: ModelBatch) -> torch.Tensor:
         """Per-sample cross-entropy of the answer letter (logits on the last layer's device when sharded)."""
-        targets = self.letter_ids[batch.labels.to(self.letter_ids.device)].to(logits.device)
-        return nn.functional.cross_entropy(logits, targets, reduction="none")
+        labels = batch.labels.to(logits.device)
+        if self.answer_loss == "letters":
+            letters = self.letter_ids[: batch.num_candidates].to(logits.device)
+            return nn.functional.cross_entropy(logits[:, letters], labels, reduction="none")
+        return nn.functional.cross_entropy(logits, self.letter_ids.to(logits.device)[labels], reduction="none")
 
     def _embeddings(self) -> nn.Embedding:
         return self.llm.get_input_embeddings()

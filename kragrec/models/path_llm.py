@@ -19,8 +19,9 @@ class PathLLM(GraphLLM):
         preference: UserPreference | None,
         llm_mode: str = "lora",
         lora: LoraSettings | None = None,
+        answer_loss: str = "vocab",
     ) -> None:
-        super().__init__(llm, letter_ids, None, None, llm_mode, lora=lora)
+        super().__init__(llm, letter_ids, None, None, llm_mode, lora=lora, answer_loss=answer_loss)
         self.preference = preference
 
     def trained_modules(self) -> dict[str, torch.nn.Module]:

@@ -6,7 +6,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from kragrec.errors import KragrecError
-from kragrec.models.graph_llm import SOFT_NORMS
+from kragrec.models.graph_llm import ANSWER_LOSSES, SOFT_NORMS
 from kragrec.models.llm import DEFAULT_LLM
 from kragrec.paths.preference import PATH_SELECTIONS
 
@@ -42,6 +42,7 @@ class TrainConfig:
     llm_dtype: str = "float32"
     soft_tokens: str = "per-graph"
     soft_norm: str = "embedding"
+    answer_loss: str = "vocab"
     epochs: int = 3
     batch_size: int = 4
     grad_accum: int = 1
@@ -76,6 +77,8 @@ class TrainConfig:
             raise KragrecError(f"--method {self.method!r}: trainable methods are {', '.join(METHODS)}")
         if self.soft_norm not in SOFT_NORMS:
             raise KragrecError(f"--soft-norm {self.soft_norm!r}: choose one of {', '.join(SOFT_NORMS)}")
+        if self.answer_loss not in ANSWER_LOSSES:
+            raise KragrecError(f"--answer-loss {self.answer_loss!r}: choose one of {', '.join(ANSWER_LOSSES)}")
         if self.path_select not in PATH_SELECTIONS:
             raise KragrecError(f"--path-select {self.path_select!r}: choose one of {', '.join(PATH_SELECTIONS)}")
 

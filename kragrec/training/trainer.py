@@ -75,7 +75,7 @@ def build_model(settings: Settings, config: TrainConfig, features: GraphFeatures
         preference = None
         if config.path_select == "learned":
             preference = UserPreference(len(open_dataset(settings, settings.dataset).users), config.user_dim)
-        return PathLLM(llm, letters, preference, config.mode, lora)
+        return PathLLM(llm, letters, preference, config.mode, lora, config.answer_loss)
     encoder = projector = None
     if config.uses_graph:
         assert features is not None
@@ -96,6 +96,7 @@ def build_model(settings: Settings, config: TrainConfig, features: GraphFeatures
         config.soft_tokens,
         lora,
         config.soft_norm,
+        config.answer_loss,
     )
 
 
