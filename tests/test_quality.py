@@ -3,11 +3,12 @@
 from __future__ import annotations
 
 import dataclasses
+import json
 
 import pytest
 
 from kragrec.errors import KragrecError
-from kragrec.evaluation.quality import QualityBudget, entries, run_quality
+from kragrec.evaluation.quality import QualityBudget, _folder_name, entries, run_quality
 from kragrec.evaluation.quality_report import write_quality_chart, write_quality_markdown
 
 
@@ -28,6 +29,11 @@ def test_every_method_and_ablation_is_trained_evaluated_and_reported(tiny_setup,
     for row in rows:
         assert row["report"]["samples"] == 6 and row["seconds"] > 0
         assert ("fictional_first" in row["report"]) != row["entry"]["ablation"]
+    for entry in entries(ablations=True):  # a trained row's time is the run's own, summed over resumed sessions
+        if entry.kind != "baseline":
+            folder = work / _folder_name(entry)
+            summary = json.loads((folder / "run" / "summary.json").read_text())
+            assert json.loads((folder / "train.json").read_text())["seconds"] == summary["train_seconds"] > 0
     context = {
         "dataset": "tiny", "command": "kragrec bench quality", "wall_seconds": 3720, "machine": "test",
         "commit": "abc1234", "seed": 0, "candidates": 10, "budget": dataclasses.asdict(budget), "fictional": 3,

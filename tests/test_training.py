@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import itertools
 import json
 from dataclasses import replace
 
@@ -54,17 +55,22 @@ def test_resume_after_a_kill_gives_the_weights_of_an_uninterrupted_run(tiny_setu
     launch_training(settings, killed)
     state = torch.load(root / "resumed" / "checkpoints" / "last" / "training_state.pt", weights_only=False)
     assert state["progress"]["step"] == 4
-    launch_training(settings, replace(killed, stop_after_steps=None), resume=True)
+    summary = launch_training(settings, replace(killed, stop_after_steps=None), resume=True)
     whole, resumed = trained_tensors(root / "whole"), trained_tensors(root / "resumed")
     assert whole.keys() == resumed.keys()
     for name, tensor in whole.items():
         torch.testing.assert_close(resumed[name], tensor, atol=0, rtol=0, msg=name)
 
     # step 5 was trained twice; the log keeps one line per step, the same as the uninterrupted run's
-    def without_speed(run_dir):
-        return [{k: v for k, v in line.items() if k != "samples_per_s"} for line in metric_lines(run_dir)]
+    def without_timing(run_dir):
+        timing = ("samples_per_s", "seconds")
+        return [{k: v for k, v in line.items() if k not in timing} for line in metric_lines(run_dir)]
 
-    assert without_speed(root / "resumed") == without_speed(root / "whole")
+    assert without_timing(root / "resumed") == without_timing(root / "whole")
+    # the training time goes on from the checkpoint's: both sessions count, the discarded step 5 does not
+    seconds = [line["seconds"] for line in metric_lines(root / "resumed") if "seconds" in line]
+    assert len(seconds) == 8 and all(a < b for a, b in itertools.pairwise(seconds))
+    assert summary["train_seconds"] == seconds[-1] > seconds[3] > 0
 
 
 def test_two_cpu_processes_train_data_parallel_with_identical_weights(tiny_setup):

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import time
 from dataclasses import asdict, dataclass, fields
 from functools import cached_property
 from pathlib import Path
@@ -113,7 +114,7 @@ def train_sasrec(settings: Settings, run_dir: Path, config: SasrecConfig, resume
     model = SASRec(len(sequences.index_of), config)
     optimizer = torch.optim.AdamW(model.parameters(), lr=config.lr, weight_decay=config.weight_decay)
     generator = torch.Generator().manual_seed(settings.seed)
-    state = {"epoch": 0, "best_acc": -1.0, "bad": 0}
+    state = {"epoch": 0, "best_acc": -1.0, "bad": 0, "seconds": 0.0}
     last = run_dir / "checkpoints" / "last"
     if resume and last.is_dir():
         saved = torch.load(last / STATE_FILE, weights_only=False)
@@ -127,9 +128,12 @@ def train_sasrec(settings: Settings, run_dir: Path, config: SasrecConfig, resume
     with (run_dir / "metrics.jsonl").open("a", encoding="utf-8") as log, progress_bar() as bar:
         task = bar.add_task("sasrec", total=config.epochs, completed=state["epoch"])
         while state["epoch"] < config.epochs and state["bad"] < config.patience:
+            started = time.perf_counter()
             loss = train_one_epoch(model, optimizer, users, config, generator)
             state["epoch"] += 1
-            log.write(json_line({"step": state["epoch"], "epoch": state["epoch"], "loss": loss}) + "\n")
+            state["seconds"] = state.get("seconds", 0.0) + time.perf_counter() - started
+            record = {"step": state["epoch"], "epoch": state["epoch"], "loss": loss, "seconds": state["seconds"]}
+            log.write(json_line(record) + "\n")
             bar.update(task, advance=1, description=f"sasrec loss {loss:.3f}")
             if state["epoch"] % config.val_every and state["epoch"] < config.epochs:
                 continue

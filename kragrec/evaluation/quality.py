@@ -100,26 +100,30 @@ def _recorded_plan(path: Path) -> dict[str, Any]:
     return {**recorded, "settings": defining_settings(recorded["settings"])}
 
 
-def _timed(folder: Path, step: str, work) -> Any:
-    """Run work once: its result and duration are kept in folder/STEP.json, so a rerun skips it."""
+def _timed(folder: Path, step: str, work, seconds_of=None) -> Any:
+    """Run work once: its result and duration are kept in folder/STEP.json, so a rerun skips it.
+
+    seconds_of reads the duration from the result, for work that resumes and so outlives one call.
+    """
     record = folder / f"{step}.json"
     if record.is_file():
         return json.loads(record.read_text(encoding="utf-8"))["result"]
     started = time.perf_counter()
     result = work()
+    seconds = time.perf_counter() - started if seconds_of is None else seconds_of(result)
     folder.mkdir(parents=True, exist_ok=True)
-    write_json(record, {"result": result, "seconds": time.perf_counter() - started})
+    write_json(record, {"result": result, "seconds": seconds})
     return result
 
 
-def _train(entry: Entry, settings: Settings, budget: QualityBudget, run_dir: Path) -> None:
+def _train(entry: Entry, settings: Settings, budget: QualityBudget, run_dir: Path) -> dict[str, Any]:
+    """Train the entry's run (resuming an interrupted one); its summary."""
     resume = (run_dir / "checkpoints" / "last").is_dir()
     if entry.kind == "sasrec":
-        train_sasrec(settings, run_dir, SasrecConfig(), resume=resume)
-        return
+        return train_sasrec(settings, run_dir, SasrecConfig(), resume=resume)
     options = {k: v for k, v in dataclasses.asdict(budget).items() if k not in ("test_users", "fictional")}
     config = TrainConfig(run_dir=run_dir, method=entry.method, checkpoint_every=25, **options, **entry.train)
-    launch_training(settings, config, resume=resume)
+    return launch_training(settings, config, resume=resume)
 
 
 def run_entry(entry: Entry, settings: Settings, budget: QualityBudget, work_dir: Path) -> dict[str, Any]:
@@ -140,7 +144,12 @@ def run_entry(entry: Entry, settings: Settings, budget: QualityBudget, work_dir:
         return report
 
     if entry.kind != "baseline":
-        _timed(folder, "train", lambda: _train(entry, settings, budget, folder / "run"))
+        _timed(
+            folder,
+            "train",
+            lambda: _train(entry, settings, budget, folder / "run"),
+            seconds_of=lambda summary: summary["train_seconds"],
+        )
     _timed(folder, "test", lambda: evaluate(0))
     if _fictional(entry, budget):
         _timed(folder, "fictional", lambda: evaluate(_fictional(entry, budget))["fictional_first"])

@@ -24,11 +24,14 @@ def start_run_folder(run_dir: Path, settings: Settings, train: dict[str, Any], r
 
 
 def summarise(run_dir: Path, references: dict[str, dict[str, float]], valid_samples: int) -> dict[str, Any]:
-    """The best validation metrics of a run, next to reference rankings of the same validation samples."""
-    evaluations = [r for r in map(json.loads, (run_dir / "metrics.jsonl").read_text().splitlines()) if "valid" in r]
+    """The best validation metrics of a run, next to reference rankings of the same validation samples, and the
+    training wall time summed over every session that trained it."""
+    lines = [json.loads(line) for line in (run_dir / "metrics.jsonl").read_text().splitlines()]
+    evaluations = [r for r in lines if "valid" in r]
     best = max(evaluations, key=lambda r: (r["valid"]["acc"], r["valid"]["mrr"]), default=None)
     summary = {
         "run_dir": str(run_dir),
+        "train_seconds": max((r["seconds"] for r in lines if "seconds" in r), default=0.0),
         "evaluations": len(evaluations),
         "valid_samples": valid_samples,
         "best": best,

@@ -134,6 +134,7 @@ class Progress:
     best_acc: float = -1.0
     bad_evaluations: int = 0
     stopped_early: bool = False
+    seconds: float = 0.0  # training wall time so far, validations included, summed over resumed sessions
 
 
 def _save_checkpoint(folder: Path, model: GraphLLM, optimizer, scheduler, progress: Progress) -> None:
@@ -238,7 +239,7 @@ def train_worker(fabric: Fabric, arguments: LaunchArguments) -> None:
         fabric.barrier()
 
     wrapped.train()
-    started = time.perf_counter()
+    started = clock = time.perf_counter()
     seen = 0
     with progress_bar(disable=not fabric.is_global_zero) as bar:
         task = bar.add_task("train", total=total_steps, completed=progress.step)
@@ -261,7 +262,9 @@ def train_worker(fabric: Fabric, arguments: LaunchArguments) -> None:
                 scheduler.step()
                 optimizer.zero_grad(set_to_none=True)
                 progress.step += 1
-                rate = seen / (time.perf_counter() - started)
+                now = time.perf_counter()
+                progress.seconds, clock = progress.seconds + now - clock, now
+                rate = seen / (now - started)
                 bar.update(
                     task,
                     advance=1,
@@ -269,7 +272,8 @@ def train_worker(fabric: Fabric, arguments: LaunchArguments) -> None:
                 )
                 if log is not None:
                     record = {"step": progress.step, "epoch": progress.epoch, "loss": loss.item() * config.grad_accum}
-                    log.write(json_line({**record, "lr": scheduler.get_last_lr()[0], "samples_per_s": rate}) + "\n")
+                    record |= {"lr": scheduler.get_last_lr()[0], "samples_per_s": rate, "seconds": progress.seconds}
+                    log.write(json_line(record) + "\n")
                     log.flush()
                 validate_now = config.val_every is not None and progress.step % config.val_every == 0
                 if validate_now or progress.step % config.checkpoint_every == 0:
