@@ -9,7 +9,13 @@ import pytest
 import torch
 
 from kragrec.baselines.sasrec import SASRec, SasrecConfig, right_padded
-from kragrec.baselines.sasrec_training import sasrec_config, train_one_epoch, train_sasrec
+from kragrec.baselines.sasrec_training import (
+    Sequences,
+    sasrec_config,
+    top_unseen_before,
+    train_one_epoch,
+    train_sasrec,
+)
 from kragrec.errors import KragrecError
 from kragrec.evaluation.evaluate import evaluate_run
 
@@ -31,6 +37,21 @@ def test_later_items_and_padding_do_not_change_earlier_states():
         model.candidate_scores(alone, alone_lengths, candidates),
         model.candidate_scores(padded, lengths, torch.tensor([[1, 2, 3], [7, 8, 9]]))[1:],
     )
+
+
+def test_top_unseen_items_skip_the_seen_ones_and_do_not_depend_on_batching():
+    torch.manual_seed(0)
+    model = SASRec(20, SMALL).eval()
+    seen = {"a": [1, 2, 3, 4, 5], "b": [6, 7], "c": [8]}
+    sequences = Sequences({f"i{n}": n for n in range(1, 21)}, {}, {"test": seen})
+    users = list(seen)
+    in_pairs = top_unseen_before(model, sequences, users, "test", 5, batch=2)
+    assert in_pairs == [top_unseen_before(model, sequences, [user], "test", 5, batch=1)[0] for user in users]
+    for user, top in zip(users, in_pairs, strict=True):
+        assert len(set(top)) == 5 and not {f"i{n}" for n in seen[user]} & set(top)
+    logits = model.next_item_logits(*right_padded([seen["b"]], SMALL.max_len))[0].detach()
+    logits[[0, 6, 7]] = float("-inf")
+    assert in_pairs[1] == [f"i{int(i)}" for i in logits.topk(5).indices]
 
 
 def test_learns_that_each_item_is_followed_by_the_next():

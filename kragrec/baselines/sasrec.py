@@ -67,13 +67,20 @@ class SASRec(nn.Module):
         """Logits over every item index (padding included, never a target) at every position."""
         return self.hidden_states(sequences) @ self.items.weight.T
 
+    def last_states(self, sequences: torch.Tensor, lengths: torch.Tensor) -> torch.Tensor:
+        """The hidden state after each sequence's last real item: [batch, hidden]."""
+        states = self.hidden_states(sequences)
+        return states[torch.arange(len(sequences), device=states.device), lengths - 1]
+
+    def next_item_logits(self, sequences: torch.Tensor, lengths: torch.Tensor) -> torch.Tensor:
+        """Logits over every item index (padding included) after each sequence's last real item: [batch, items + 1]."""
+        return self.last_states(sequences, lengths) @ self.items.weight.T
+
     def candidate_scores(
         self, sequences: torch.Tensor, lengths: torch.Tensor, candidates: torch.Tensor
     ) -> torch.Tensor:
         """Scores of [batch, M] candidate indexes after each sequence's last real item."""
-        states = self.hidden_states(sequences)
-        last = states[torch.arange(len(sequences), device=states.device), lengths - 1]
-        return torch.einsum("bh,bmh->bm", last, self.items(candidates))
+        return torch.einsum("bh,bmh->bm", self.last_states(sequences, lengths), self.items(candidates))
 
 
 def right_padded(sequences: list[list[int]], max_len: int) -> tuple[torch.Tensor, torch.Tensor]:

@@ -58,17 +58,25 @@ def user_sequences(settings: Settings) -> Sequences:
 
 def top_unseen(model: SASRec, sequences: Sequences, user: str, count: int) -> list[str]:
     """The `count` best-scored items the user has not rated, after the user's whole sequence."""
-    return top_unseen_before(model, sequences, user, "all", count)
+    return top_unseen_before(model, sequences, [user], "all", count)[0]
 
 
 @torch.no_grad()
-def top_unseen_before(model: SASRec, sequences: Sequences, user: str, split: str, count: int) -> list[str]:
-    """The `count` best-scored items after the user's sequence before `split`'s target, none of that sequence."""
-    seen = sequences.before[split][user]
-    padded, lengths = right_padded([seen], model.positions.num_embeddings)
-    logits = model.eval().all_item_logits(padded)[0, lengths[0] - 1]
-    logits[[PAD, *seen]] = float("-inf")
-    return [sequences.item_of[int(i)] for i in torch.topk(logits, count).indices]
+def top_unseen_before(
+    model: SASRec, sequences: Sequences, users: list[str], split: str, count: int, batch: int = 256
+) -> list[list[str]]:
+    """Per user, the `count` best-scored items after the sequence before `split`'s target, none of that sequence."""
+    model.eval()
+    chosen = []
+    for start in range(0, len(users), batch):
+        seen = [sequences.before[split][user] for user in users[start : start + batch]]
+        padded, lengths = right_padded(seen, model.positions.num_embeddings)
+        logits = model.next_item_logits(padded, lengths)
+        for row, items in zip(logits, seen, strict=True):
+            row[[PAD, *items]] = float("-inf")
+        top = torch.topk(logits, count, dim=1).indices
+        chosen += [[sequences.item_of[int(i)] for i in row] for row in top]
+    return chosen
 
 
 @torch.no_grad()

@@ -33,10 +33,8 @@ def retrieved_records(settings: Settings, retriever_dir: Path, split: str, limit
     sequences = user_sequences(settings)
     model = load_sasrec(retriever.checkpoint(), len(sequences.index_of), retriever.config)
     samples = evaluation_records(settings, split, limit)
-    return [
-        Record(r.user, r.history, r.target, top_unseen_before(model, sequences, r.user, split, settings.candidates))
-        for r in samples
-    ]
+    retrieved = top_unseen_before(model, sequences, [r.user for r in samples], split, settings.candidates)
+    return [Record(r.user, r.history, r.target, top) for r, top in zip(samples, retrieved, strict=True)]
 
 
 def reranked_ranks(records: list[Record], scores: np.ndarray) -> np.ndarray:
