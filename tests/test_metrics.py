@@ -31,6 +31,11 @@ def test_ties_count_against_the_target():
     assert metrics_from_ranks(ranks)["acc"] == 0.0
 
 
+def test_a_sample_without_its_target_among_the_candidates_is_refused():
+    with pytest.raises(ValueError, match="not among its candidates"):
+        target_ranks(np.array([[0.5, 0.1], [0.2, 0.3]]), np.array([0, -1]))  # -1: NO_TARGET
+
+
 def test_means_over_samples_by_hand():
     metrics = metrics_from_ranks(np.array([1, 2, 4, 11]))
     assert metrics["acc"] == 0.25

@@ -117,7 +117,7 @@ def train_sasrec(settings: Settings, run_dir: Path, config: SasrecConfig, resume
     """Train with validation every `val_every` epochs, early stopping on valid ACC; best and last checkpoints."""
     sequences = user_sequences(settings)
     valid = evaluation_records(settings, "valid", None)
-    labels = np.array([r.candidates.index(r.target) for r in valid])
+    labels = np.array([r.label for r in valid])
     torch.manual_seed(settings.seed)
     model = SASRec(len(sequences.index_of), config)
     optimizer = torch.optim.AdamW(model.parameters(), lr=config.lr, weight_decay=config.weight_decay)

@@ -26,7 +26,7 @@ class Scored:
     @property
     def labels(self) -> np.ndarray:
         """Position of each target in its candidate list."""
-        return np.array([r.candidates.index(r.target) for r in self.records], dtype=np.int64)
+        return np.array([r.label for r in self.records], dtype=np.int64)
 
 
 def train_popularity(settings: Settings) -> dict[str, int]:

@@ -20,7 +20,7 @@ from kragrec.evaluation.metrics import full_ranking_metrics
 from kragrec.evaluation.runs import open_run
 from kragrec.evaluation.scoring import score_run
 from kragrec.files import replace_dir_atomically, write_json, write_jsonl
-from kragrec.training.samples import Record, evaluation_records
+from kragrec.training.samples import NO_TARGET, Record, evaluation_records
 
 RESAMPLES = 1000
 
@@ -41,8 +41,8 @@ def reranked_ranks(records: list[Record], scores: np.ndarray) -> np.ndarray:
     """Rank of each target in the re-ranked list (ties against it); inf when the retriever missed it."""
     ranks = np.full(len(records), np.inf)
     for n, (record, row) in enumerate(zip(records, scores, strict=True)):
-        if record.target in record.candidates:
-            ranks[n] = float((row >= row[record.candidates.index(record.target)]).sum())
+        if record.label != NO_TARGET:
+            ranks[n] = float((row >= row[record.label]).sum())
     return ranks
 
 
@@ -63,9 +63,7 @@ def evaluate_full_ranking(
     records = retrieved_records(run.settings, retriever_dir, split, limit)
     scored = score_run(run, split, records, {})
     ranks = reranked_ranks(records, scored.scores)
-    retriever_ranks = np.array(
-        [r.candidates.index(r.target) + 1 if r.target in r.candidates else np.inf for r in records]
-    )
+    retriever_ranks = np.array([r.label + 1 if r.label != NO_TARGET else np.inf for r in records])
     found = np.isfinite(ranks)
     report = {
         "protocol": "full ranking: SASRec top-M of all unseen items, re-ranked",

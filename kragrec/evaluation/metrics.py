@@ -9,6 +9,8 @@ METRIC_NAMES = ("acc", "recall@3", "recall@5", "ndcg@10", "mrr")
 
 def target_ranks(scores: np.ndarray, targets: np.ndarray) -> np.ndarray:
     """1-based rank of each target; ties count against it, so constant scores never hit."""
+    if (np.asarray(targets) < 0).any():
+        raise ValueError("a target is not among its candidates: nothing to rank")
     target_scores = scores[np.arange(len(scores)), targets]
     return (scores >= target_scores[:, None]).sum(axis=1)
 

@@ -75,7 +75,8 @@ class GraphLLM(nn.Module):
         self.answer_loss = answer_loss
         llm.requires_grad_(False)
         weights = llm.get_input_embeddings().weight
-        self.soft_token_norm = float(weights.detach().float().norm(dim=1).mean()) if soft_norm == "embedding" else None
+        rescale = soft_norm == "embedding" and encoder is not None
+        self.soft_token_norm = float(weights.detach().float().norm(dim=1).mean()) if rescale else None
         if llm_mode == "lora":
             lora = lora or LoraSettings()
             config = LoraConfig(
