@@ -11,7 +11,7 @@ import numpy as np
 from kragrec.evaluation.baselines import Scored
 from kragrec.evaluation.hallucination import FICTIONAL_PREFIX, fictional_first_share
 from kragrec.evaluation.intervals import bootstrap_intervals
-from kragrec.evaluation.metrics import chance_metrics, metrics_from_ranks, target_ranks
+from kragrec.evaluation.metrics import chance_metrics, metrics_from_ranks
 from kragrec.files import replace_dir_atomically, write_json, write_jsonl
 
 BOOTSTRAP_RESAMPLES = 1000
@@ -38,7 +38,7 @@ def _with_intervals(ranks: np.ndarray, seed: int) -> dict[str, Any]:
 
 def evaluation_report(scored: Scored, name: str, split: str, seed: int, popularity: dict[str, int]) -> dict[str, Any]:
     """Metrics with bootstrap 95 % intervals, the same on the cold-start subset, the chance row, fiction share."""
-    ranks = target_ranks(scored.scores, scored.labels)
+    ranks = scored.ranks
     target_counts = np.array([popularity.get(r.target, 0) for r in scored.records], dtype=np.int64)
     cold = cold_start_mask(target_counts)
     report = {
@@ -60,7 +60,6 @@ def evaluation_report(scored: Scored, name: str, split: str, seed: int, populari
 
 def write_evaluation(folder: Path, scored: Scored, report: dict[str, Any]) -> None:
     """Replace folder with predictions.jsonl and metrics.json, both or neither (non-finite scores as null)."""
-    ranks = target_ranks(scored.scores, scored.labels)
     rows = (
         {
             "user": record.user,
@@ -70,7 +69,9 @@ def write_evaluation(folder: Path, scored: Scored, report: dict[str, Any]) -> No
             "rank": int(rank),
             "evidence": evidence,
         }
-        for record, scores, rank, evidence in zip(scored.records, scored.scores, ranks, scored.evidence, strict=True)
+        for record, scores, rank, evidence in zip(
+            scored.records, scored.scores, scored.ranks, scored.evidence, strict=True
+        )
     )
     with replace_dir_atomically(folder) as staging:
         write_jsonl(staging / "predictions.jsonl", rows)
