@@ -9,9 +9,10 @@ import networkx as nx
 import pytest
 
 from kragrec.data.registry import open_dataset
+from kragrec.errors import KragrecError
 from kragrec.kg_loader.backends import open_graph_store
 from kragrec.kg_loader.loader import load_kg
-from kragrec.paths.finder import ItemPath, PathFinder, open_path_finder
+from kragrec.paths.finder import ItemPath, PathFinder, open_path_finder, read_path_cache
 from kragrec.paths.verbalise import verbalise
 
 PAIRS = {"HAS_GENRE": "GENRE_OF", "RELEASED_IN": "YEAR_OF", "HAS_ACTOR": "ACTED_IN"}
@@ -93,6 +94,25 @@ def test_pairs_are_cached_and_a_sample_costs_one_round_trip(loaded):
         assert reopened.cache == cached
         reopened.paths(["1", "2"], ["11", "12", "13"])
         assert reopened.round_trips == 0
+
+
+def test_found_pairs_are_on_disk_at_once_and_a_torn_last_line_is_dropped(loaded):
+    pattern = f"*-h{loaded.path_hops}-cap{loaded.path_hub_cap}.jsonl"
+    with open_path_finder(loaded) as finder:
+        finder.paths(["1", "2"], ["11", "12"])
+        cache_file = next((loaded.data_dir / "paths" / loaded.dataset).glob(pattern))
+        found = dict(finder.cache)
+        assert read_path_cache(cache_file) == found  # before the finder closes: a killed run keeps them
+    with cache_file.open("a", encoding="utf-8") as handle:
+        handle.write('["3", "1')  # a write interrupted mid-line
+    with open_path_finder(loaded) as reopened:
+        assert reopened.cache == found
+        reopened.paths(["3"], ["11"])
+    assert read_path_cache(cache_file) == {**found, ("3", "11"): reopened.cache[("3", "11")]}
+    lines = len(cache_file.read_text().splitlines())
+    cache_file.write_text(cache_file.read_text() + "[1]\n", encoding="utf-8")
+    with pytest.raises(KragrecError, match=rf"{cache_file.name}:{lines + 1}: not a cached path pair"):
+        read_path_cache(cache_file)
 
 
 def test_changed_path_settings_use_another_cache(loaded):
