@@ -218,6 +218,13 @@ def train_worker(fabric: Fabric, arguments: LaunchArguments) -> None:
         _drop_lines_after(run_dir / "metrics.jsonl", progress.step)
         log = (run_dir / "metrics.jsonl").open("a", encoding="utf-8")
 
+    def tick() -> float:
+        """Add the time since the last tick to the run's training time; return the total."""
+        nonlocal clock
+        now = time.perf_counter()
+        progress.seconds, clock = progress.seconds + now - clock, now
+        return progress.seconds
+
     def validate_and_checkpoint(validate: bool) -> None:
         if validate:
             if fabric.is_global_zero:
@@ -229,7 +236,8 @@ def train_worker(fabric: Fabric, arguments: LaunchArguments) -> None:
                     save_trained_parts(model, run_dir / "checkpoints" / "best")
                 else:
                     progress.bad_evaluations += 1
-                log.write(json_line({"step": progress.step, "epoch": progress.epoch, "valid": metrics}) + "\n")
+                record = {"step": progress.step, "epoch": progress.epoch, "valid": metrics, "seconds": tick()}
+                log.write(json_line(record) + "\n")
                 log.flush()
             stop = fabric.broadcast(progress.bad_evaluations >= config.patience, src=0)
             progress.stopped_early = bool(stop)
@@ -262,9 +270,8 @@ def train_worker(fabric: Fabric, arguments: LaunchArguments) -> None:
                 scheduler.step()
                 optimizer.zero_grad(set_to_none=True)
                 progress.step += 1
-                now = time.perf_counter()
-                progress.seconds, clock = progress.seconds + now - clock, now
-                rate = seen / (now - started)
+                seconds = tick()
+                rate = seen / (time.perf_counter() - started)
                 bar.update(
                     task,
                     advance=1,
@@ -272,7 +279,7 @@ def train_worker(fabric: Fabric, arguments: LaunchArguments) -> None:
                 )
                 if log is not None:
                     record = {"step": progress.step, "epoch": progress.epoch, "loss": loss.item() * config.grad_accum}
-                    record |= {"lr": scheduler.get_last_lr()[0], "samples_per_s": rate, "seconds": progress.seconds}
+                    record |= {"lr": scheduler.get_last_lr()[0], "samples_per_s": rate, "seconds": seconds}
                     log.write(json_line(record) + "\n")
                     log.flush()
                 validate_now = config.val_every is not None and progress.step % config.val_every == 0
