@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import itertools
 import json
 
 import numpy as np
@@ -79,6 +80,10 @@ def test_sasrec_run_trains_validates_and_evaluates_deterministically(tiny_setup,
     assert config.epochs == 4 and config.hidden == 64
     assert summary["evaluations"] == 2 and set(summary["references"]) == {"popularity", "chance"}
     assert json.loads((run_dir / "config.json").read_text())["train"]["method"] == "sasrec"
+    lines = [json.loads(line) for line in (run_dir / "metrics.jsonl").read_text().splitlines()]
+    seconds = [line["seconds"] for line in lines]  # 4 epochs and 2 validations, each with the time so far
+    assert len(seconds) == 6 and all(a < b for a, b in itertools.pairwise(seconds))
+    assert summary["train_seconds"] == seconds[-1]
     first, _ = evaluate_run(run_dir, settings, "test", "best", tmp_path / "a")
     second, _ = evaluate_run(run_dir, settings, "test", "best", tmp_path / "b")
     assert first == second and first["method"] == "sasrec (sasrec)" and first["samples"] == 6

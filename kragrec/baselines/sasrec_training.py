@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import time
 from dataclasses import asdict, dataclass, fields
 from functools import cached_property
 from pathlib import Path
@@ -22,7 +21,7 @@ from kragrec.evaluation.baselines import score_baseline, train_popularity
 from kragrec.evaluation.metrics import chance_metrics, metrics_from_ranks, target_ranks
 from kragrec.files import json_line, replace_dir_atomically
 from kragrec.progress import progress_bar
-from kragrec.training.run_folder import start_run_folder, summarise
+from kragrec.training.run_folder import TrainingClock, start_run_folder, summarise
 from kragrec.training.samples import Record, evaluation_records
 
 MODEL_FILE = "sasrec.pt"
@@ -135,11 +134,11 @@ def train_sasrec(settings: Settings, run_dir: Path, config: SasrecConfig, resume
     model.train()
     with (run_dir / "metrics.jsonl").open("a", encoding="utf-8") as log, progress_bar() as bar:
         task = bar.add_task("sasrec", total=config.epochs, completed=state["epoch"])
+        clock = TrainingClock(state.get("seconds", 0.0))  # checkpoints from before the clock have no seconds
         while state["epoch"] < config.epochs and state["bad"] < config.patience:
-            started = time.perf_counter()
             loss = train_one_epoch(model, optimizer, users, config, generator)
             state["epoch"] += 1
-            state["seconds"] = state.get("seconds", 0.0) + time.perf_counter() - started
+            state["seconds"] = clock.tick()
             record = {"step": state["epoch"], "epoch": state["epoch"], "loss": loss, "seconds": state["seconds"]}
             log.write(json_line(record) + "\n")
             bar.update(task, advance=1, description=f"sasrec loss {loss:.3f}")
@@ -147,7 +146,9 @@ def train_sasrec(settings: Settings, run_dir: Path, config: SasrecConfig, resume
                 continue
             ranks = target_ranks(sasrec_scores(model, sequences, valid, "valid", config.batch_size), labels)
             metrics = metrics_from_ranks(ranks)
-            log.write(json_line({"step": state["epoch"], "epoch": state["epoch"], "valid": metrics}) + "\n")
+            state["seconds"] = clock.tick()
+            record = {"step": state["epoch"], "epoch": state["epoch"], "valid": metrics, "seconds": state["seconds"]}
+            log.write(json_line(record) + "\n")
             log.flush()
             if metrics["acc"] > state["best_acc"]:
                 state["best_acc"], state["bad"] = metrics["acc"], 0

@@ -16,7 +16,7 @@ from kragrec.baselines.sasrec_training import load_sasrec, top_unseen_before, us
 from kragrec.config import Settings
 from kragrec.errors import KragrecError
 from kragrec.evaluation.intervals import bootstrap_intervals
-from kragrec.evaluation.metrics import full_ranking_metrics
+from kragrec.evaluation.metrics import full_ranking_metrics, target_ranks
 from kragrec.evaluation.runs import open_run
 from kragrec.evaluation.scoring import score_run
 from kragrec.files import replace_dir_atomically, write_json, write_jsonl
@@ -39,10 +39,10 @@ def retrieved_records(settings: Settings, retriever_dir: Path, split: str, limit
 
 def reranked_ranks(records: list[Record], scores: np.ndarray) -> np.ndarray:
     """Rank of each target in the re-ranked list (ties against it); inf when the retriever missed it."""
+    labels = np.array([r.label for r in records], dtype=np.int64)
+    found = labels != NO_TARGET
     ranks = np.full(len(records), np.inf)
-    for n, (record, row) in enumerate(zip(records, scores, strict=True)):
-        if record.label != NO_TARGET:
-            ranks[n] = float((row >= row[record.label]).sum())
+    ranks[found] = target_ranks(scores[found], labels[found])
     return ranks
 
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import shutil
+import time
 from pathlib import Path
 from typing import Any
 
@@ -11,6 +12,19 @@ from kragrec.config import Settings
 from kragrec.files import jsonable, write_json
 
 OUTPUTS = ("metrics.jsonl", "checkpoints", "ranks.json", "summary.json", "eval")
+
+
+class TrainingClock:
+    """A run's training wall time: goes on from the total a resumed checkpoint recorded."""
+
+    def __init__(self, seconds: float = 0.0) -> None:
+        self.seconds, self._last = seconds, time.perf_counter()
+
+    def tick(self) -> float:
+        """Add the time since the previous tick (or the start) to the total; return the total."""
+        now = time.perf_counter()
+        self.seconds, self._last = self.seconds + now - self._last, now
+        return self.seconds
 
 
 def start_run_folder(run_dir: Path, settings: Settings, train: dict[str, Any], resume: bool) -> None:

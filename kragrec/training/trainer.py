@@ -33,7 +33,7 @@ from kragrec.progress import progress_bar
 from kragrec.retrieval.subgraph import GraphFeatures
 from kragrec.training.config import TrainConfig
 from kragrec.training.dataset import EpochOrder, PromptDataset
-from kragrec.training.run_folder import start_run_folder, summarise
+from kragrec.training.run_folder import TrainingClock, start_run_folder, summarise
 from kragrec.training.samples import PromptSample, evaluation_records, training_records
 from kragrec.training.schedule import warmup_cosine
 from kragrec.training.sources import open_sample_source
@@ -219,10 +219,8 @@ def train_worker(fabric: Fabric, arguments: LaunchArguments) -> None:
         log = (run_dir / "metrics.jsonl").open("a", encoding="utf-8")
 
     def tick() -> float:
-        """Add the time since the last tick to the run's training time; return the total."""
-        nonlocal clock
-        now = time.perf_counter()
-        progress.seconds, clock = progress.seconds + now - clock, now
+        """The run's training time so far, kept in the progress that checkpoints save."""
+        progress.seconds = clock.tick()
         return progress.seconds
 
     def validate_and_checkpoint(validate: bool) -> None:
@@ -247,7 +245,8 @@ def train_worker(fabric: Fabric, arguments: LaunchArguments) -> None:
         fabric.barrier()
 
     wrapped.train()
-    started = clock = time.perf_counter()
+    started = time.perf_counter()
+    clock = TrainingClock(progress.seconds)
     seen = 0
     with progress_bar(disable=not fabric.is_global_zero) as bar:
         task = bar.add_task("train", total=total_steps, completed=progress.step)
