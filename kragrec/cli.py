@@ -15,6 +15,7 @@ import typer
 from kragrec import __version__
 from kragrec.config import Settings, load_settings
 from kragrec.errors import KragrecError
+from kragrec.memory import bound_heap_growth
 
 app = typer.Typer(help="Knowledge-graph retrieval-augmented LLM recommendation.", no_args_is_help=True)
 data_app = typer.Typer(help="Fetch datasets and prepare splits and candidate lists.", no_args_is_help=True)
@@ -475,4 +476,5 @@ def bench_quality_command(
 
 def main() -> None:
     """Console-script entry point."""
+    bound_heap_growth()
     app()

@@ -21,6 +21,7 @@ from kragrec.data.registry import open_dataset
 from kragrec.errors import KragrecError
 from kragrec.evaluation.metrics import chance_metrics, metrics_from_ranks, target_ranks
 from kragrec.files import json_line, jsonable, replace_dir_atomically, write_json
+from kragrec.memory import bound_heap_growth
 from kragrec.models.checkpoint import load_trained_parts, save_trained_parts
 from kragrec.models.collate import collate
 from kragrec.models.graph_encoder import GraphEncoder, Projector
@@ -190,6 +191,7 @@ class LaunchArguments:
 def train_worker(fabric: Fabric, arguments: LaunchArguments) -> None:
     """The training loop every rank runs."""
     settings, config, data, resume = arguments.settings, arguments.config, arguments.data, arguments.resume
+    bound_heap_growth()  # spawned ranks do not pass through the CLI's entry point
     fabric.seed_everything(settings.seed)
     model = build_model(settings, config, data.features)
     trainable = [p for p in model.parameters() if p.requires_grad]
