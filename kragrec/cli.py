@@ -465,11 +465,11 @@ def bench_quality_command(
 ) -> None:
     """Train and evaluate every method (and ablation) on the same test lists; resumable; writes the report."""
     from kragrec.evaluation.quality import QualityBudget
-    from kragrec.evaluation.quality_session import quality_benchmark
+    from kragrec.evaluation.quality_session import quality_benchmark, whole_benchmark_command
 
     chosen = {"max_train": max_train, "test_users": test_users, "fictional": fictional}
     budget = QualityBudget(**{name: value for name, value in chosen.items() if value is not None})
-    command = " ".join(["kragrec", *sys.argv[1:]])
+    command = whole_benchmark_command(sys.argv[1:])
     markdown = quality_benchmark(settings_from(), budget, out, ablations, fresh, command, tuple(only or ()))
     typer.echo(f"wrote {markdown} and {markdown.with_suffix('.png')}")
 

@@ -10,6 +10,7 @@ import pytest
 from kragrec.errors import KragrecError
 from kragrec.evaluation.quality import QualityBudget, _folder_name, entries, run_quality
 from kragrec.evaluation.quality_report import write_quality_chart, write_quality_markdown
+from kragrec.evaluation.quality_session import whole_benchmark_command
 
 
 @pytest.fixture(scope="module")
@@ -69,3 +70,15 @@ def test_only_runs_the_named_rows_and_reports_those_finished_before(tiny_setup, 
     assert [r["entry"]["name"] for r in rows] == ["random", "popularity"]
     with pytest.raises(KragrecError, match="--only 'k-ragrec': not a row of the report"):
         run_quality(settings, budget, work, ablations=False, only=("k-ragrec",))
+
+
+@pytest.mark.parametrize(
+    "arguments",
+    [
+        ["bench", "quality", "--data-dir", "D", "--only", "lkg-rag", "--out", "R"],
+        ["bench", "quality", "--only=sasrec", "--data-dir", "D", "--only", "random", "--out", "R"],
+        ["bench", "quality", "--data-dir", "D", "--out", "R"],
+    ],
+)
+def test_the_report_names_the_command_of_every_row_not_the_last_calls_only(arguments):
+    assert whole_benchmark_command(arguments) == "kragrec bench quality --data-dir D --out R"

@@ -30,6 +30,23 @@ def ensure_pipeline(settings: Settings) -> None:
     build_index(settings)
 
 
+def whole_benchmark_command(arguments: list[str]) -> str:
+    """The command that reproduces every row: the arguments of this call without its `--only` choices.
+
+    A report gathers rows from several resumed calls, so the last call's `--only` would misname how it was made.
+    """
+    kept: list[str] = []
+    skip_value = False
+    for argument in arguments:
+        if skip_value:
+            skip_value = False
+        elif argument == "--only":
+            skip_value = True
+        elif not argument.startswith("--only="):
+            kept.append(argument)
+    return " ".join(["kragrec", *kept])
+
+
 def quality_benchmark(
     settings: Settings,
     budget: QualityBudget,
