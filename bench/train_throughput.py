@@ -18,49 +18,74 @@ import time
 from pathlib import Path
 
 import torch
+from lightning_fabric.utilities.apply_func import move_data_to_device
 
 from kragrec.config import Settings
 from kragrec.models.collate import collate
+from kragrec.models.graph_llm import GraphLLM, ModelBatch
 from kragrec.training.config import TrainConfig
 from kragrec.training.dataset import PromptDataset
 from kragrec.training.trainer import build_model, prepare_training_data
 
 
-def matmul_peak(dtype: torch.dtype, size: int = 2048, repeats: int = 5) -> float:
-    """Best FLOP/s of a square matmul in this dtype, measured now."""
-    a, b = torch.randn(size, size, dtype=dtype), torch.randn(size, size, dtype=dtype)
+def matmul_peak(dtype: torch.dtype, size: int = 2048, repeats: int = 5, device: str = "cpu") -> float:
+    """Best FLOP/s of a square matmul in this dtype on this device, measured now."""
+    a = torch.randn(size, size, dtype=dtype, device=device)
+    b = torch.randn(size, size, dtype=dtype, device=device)
     a @ b  # warm-up
     best = 0.0
     for _ in range(repeats):
+        synchronize(device)
         started = time.perf_counter()
         a @ b
+        synchronize(device)
         best = max(best, 2 * size**3 / (time.perf_counter() - started))
     return best
+
+
+def synchronize(device: str) -> None:
+    """Wait for the device's queued kernels (timings on a GPU are otherwise only launch times)."""
+    if device.startswith("cuda"):
+        torch.cuda.synchronize(device)
+
+
+def non_embedding_parameters(model: GraphLLM) -> int:
+    """Parameters of the LLM that every token passes through (all but the input embeddings)."""
+    embedding = model.llm.get_input_embeddings().weight.numel()
+    return sum(p.numel() for p in model.llm.parameters() if p.ndim > 0) - embedding
+
+
+def timed_steps(model: GraphLLM, batches: list[ModelBatch], bf16: bool, device: str = "cpu") -> tuple[float, float]:
+    """samples/s and FLOP/s estimate of one optimizer step per batch, the first batch a warm-up left out."""
+    trainable = [p for p in model.parameters() if p.requires_grad]
+    optimizer = torch.optim.AdamW(trainable, lr=1e-5)
+    samples = tokens = 0
+    started = 0.0
+    for n, batch in enumerate(batches):
+        if n == 1:
+            synchronize(device)
+            started = time.perf_counter()
+        with torch.autocast(torch.device(device).type, dtype=torch.bfloat16, enabled=bf16):
+            loss = model.loss(move_data_to_device(batch, device))
+        if loss.requires_grad:  # a frozen LLM with no sub-graph in the batch has nothing to train
+            loss.backward()
+        optimizer.step()
+        optimizer.zero_grad(set_to_none=True)
+        if n >= 1:
+            samples += batch.size
+            tokens += sum(len(b) + len(a) for b, a in zip(batch.before, batch.after, strict=True))
+    synchronize(device)
+    seconds = time.perf_counter() - started
+    return samples / seconds, 4 * non_embedding_parameters(model) * tokens / seconds
 
 
 def measure(settings: Settings, config: TrainConfig, data, steps: int) -> tuple[float, float]:
     """samples/s and FLOP/s estimate of `steps` optimizer steps after one warm-up step."""
     model = build_model(settings, config, data.features).train()
-    trainable = [p for p in model.parameters() if p.requires_grad]
-    optimizer = torch.optim.AdamW(trainable, lr=config.lr)
     dataset = PromptDataset(data.train, data.features, settings.candidates)
-    batches = [collate([dataset[i] for i in range(n, n + config.batch_size)]) for n in range(0, steps + 1)]
-    embedding = model.llm.get_input_embeddings().weight.numel()
-    llm_parameters = sum(p.numel() for p in model.llm.parameters() if p.ndim > 0) - embedding
-    tokens = 0
-    started = 0.0
-    for n, batch in enumerate(batches):
-        if n == 1:
-            started = time.perf_counter()
-        with torch.autocast("cpu", dtype=torch.bfloat16, enabled=config.bf16):
-            loss = model.loss(batch)
-        loss.backward()
-        optimizer.step()
-        optimizer.zero_grad(set_to_none=True)
-        if n >= 1:
-            tokens += sum(len(b) + len(a) for b, a in zip(batch.before, batch.after, strict=True))
-    seconds = time.perf_counter() - started
-    return steps * config.batch_size / seconds, 4 * llm_parameters * tokens / seconds
+    size = config.batch_size
+    batches = [collate([dataset[i] for i in range(n * size, (n + 1) * size)]) for n in range(steps + 1)]
+    return timed_steps(model, batches, config.bf16)
 
 
 def main() -> None:

@@ -15,11 +15,14 @@ GRAPH_FILE = "graph_modules.pt"
 
 
 def save_trained_parts(model: GraphLLM, folder: Path) -> None:
-    """Write the LoRA adapter (if any) and the graph encoder/projector weights into folder."""
+    """Write the LoRA adapter (if any) and the other trained modules' weights into folder."""
     folder.mkdir(parents=True, exist_ok=True)
     if isinstance(model.llm, PeftModel):
         model.llm.save_pretrained(folder / ADAPTER_DIR)
-    torch.save({name: module.state_dict() for name, module in model.trained_modules().items()}, folder / GRAPH_FILE)
+    modules = model.trained_modules().items()
+    # on the CPU, so a run trained on a GPU loads anywhere
+    states = {name: {key: value.cpu() for key, value in module.state_dict().items()} for name, module in modules}
+    torch.save(states, folder / GRAPH_FILE)
 
 
 def load_trained_parts(model: GraphLLM, folder: Path) -> None:
@@ -27,6 +30,6 @@ def load_trained_parts(model: GraphLLM, folder: Path) -> None:
     if isinstance(model.llm, PeftModel):
         adapter = load_file(folder / ADAPTER_DIR / "adapter_model.safetensors")
         set_peft_model_state_dict(model.llm, adapter)
-    graph_state = torch.load(folder / GRAPH_FILE, weights_only=True)
+    graph_state = torch.load(folder / GRAPH_FILE, map_location="cpu", weights_only=True)
     for name, module in model.trained_modules().items():
         module.load_state_dict(graph_state[name])

@@ -95,6 +95,11 @@ class GraphLLM(nn.Module):
         self.llm_mode = llm_mode
         self.register_buffer("letter_ids", torch.tensor(letter_ids, dtype=torch.long), persistent=False)
 
+    @property
+    def input_device(self) -> torch.device:
+        """Where batches go: the device of the LLM's input embeddings (a sharded LLM's first layers)."""
+        return self._embeddings().weight.device
+
     def graph_tokens(self, batch: ModelBatch) -> list[torch.Tensor]:
         """Soft tokens per sample: one per sub-graph, their mean, or none when the sample has no sub-graph.
 

@@ -14,6 +14,7 @@ import numpy as np
 import torch
 from lightning_fabric import Fabric
 from lightning_fabric.strategies import DDPStrategy
+from lightning_fabric.utilities.apply_func import move_data_to_device
 from torch.utils.data import DataLoader
 
 from kragrec.config import Settings
@@ -108,7 +109,7 @@ def evaluate(model: GraphLLM, loader: DataLoader) -> tuple[dict[str, float], np.
     model.eval()
     ranks = []
     for batch in loader:
-        scores = model.scores(batch).float().cpu().numpy()
+        scores = model.scores(move_data_to_device(batch, model.input_device)).float().cpu().numpy()
         ranks.append(target_ranks(scores, batch.labels.numpy()))
     model.train(was_training)
     all_ranks = np.concatenate(ranks) if ranks else np.zeros(0, dtype=np.int64)
@@ -116,11 +117,16 @@ def evaluate(model: GraphLLM, loader: DataLoader) -> tuple[dict[str, float], np.
 
 
 def _rng_state() -> dict[str, Any]:
-    return {"torch": torch.get_rng_state(), "numpy": np.random.get_state(), "python": random.getstate()}
+    state = {"torch": torch.get_rng_state(), "numpy": np.random.get_state(), "python": random.getstate()}
+    if torch.cuda.is_available():  # dropout on a GPU draws from the GPUs' generators
+        state["cuda"] = torch.cuda.get_rng_state_all()
+    return state
 
 
 def _set_rng_state(state: dict[str, Any]) -> None:
     torch.set_rng_state(state["torch"])
+    if "cuda" in state and torch.cuda.is_available() and len(state["cuda"]) == torch.cuda.device_count():
+        torch.cuda.set_rng_state_all(state["cuda"])
     np.random.set_state(state["numpy"])
     random.setstate(state["python"])
 
@@ -154,7 +160,7 @@ def _save_checkpoint(folder: Path, model: GraphLLM, optimizer, scheduler, progre
 
 def _load_checkpoint(folder: Path, model: GraphLLM, optimizer, scheduler) -> Progress:
     load_trained_parts(model, folder)
-    state = torch.load(folder / "training_state.pt", weights_only=False)
+    state = torch.load(folder / "training_state.pt", map_location="cpu", weights_only=False)
     optimizer.load_state_dict(state["optimizer"])
     scheduler.load_state_dict(state["scheduler"])
     _set_rng_state(state["rng"])
@@ -204,11 +210,11 @@ def train_worker(fabric: Fabric, arguments: LaunchArguments) -> None:
     scheduler = torch.optim.lr_scheduler.LambdaLR(optimizer, lambda step: warmup_cosine(step, total_steps, warmup))
     run_dir = config.run_dir
     progress = Progress()
-    if resume and (run_dir / "checkpoints" / "last").is_dir():
-        progress = _load_checkpoint(run_dir / "checkpoints" / "last", model, optimizer, scheduler)
     if config.shard:
         _place_beside_sharded_llm(model)
     wrapped, optimizer = fabric.setup(model, optimizer, move_to_device=not config.shard)
+    if resume and (run_dir / "checkpoints" / "last").is_dir():  # after placement: the state follows the weights
+        progress = _load_checkpoint(run_dir / "checkpoints" / "last", model, optimizer, scheduler)
     valid_loader = DataLoader(
         PromptDataset(data.valid, data.features, settings.candidates),
         batch_size=config.batch_size,
@@ -300,12 +306,11 @@ def train_worker(fabric: Fabric, arguments: LaunchArguments) -> None:
 
 
 def _place_beside_sharded_llm(model: GraphLLM) -> None:
-    """Move the graph encoder, projector and letter ids to the device of the sharded LLM's input embeddings."""
-    device = model.llm.get_input_embeddings().weight.device
-    for part in (model.encoder, model.projector):
-        if part is not None:
-            part.to(device)
-    model.letter_ids = model.letter_ids.to(device)
+    """Move the modules trained beside the LLM and the letter ids to the device of the sharded LLM's input
+    embeddings."""
+    for part in model.trained_modules().values():
+        part.to(model.input_device)
+    model.letter_ids = model.letter_ids.to(model.input_device)
 
 
 def _finish(fabric: Fabric, model: GraphLLM, run_dir: Path) -> None:
