@@ -23,13 +23,13 @@ from kragrec.models.collate import EncodedSample, collate
 from kragrec.models.graph_encoder import GraphEncoder, Projector
 from kragrec.models.graph_llm import GraphLLM, ModelBatch
 from kragrec.models.prompt import PromptTokens
+from kragrec.training.config import TrainConfig
 
 from train_throughput import matmul_peak, timed_steps
 
 VOCAB = 49_152
 CANDIDATES = 20
 VECTOR_DIM = 384
-GNN_HIDDEN = 1024  # kragrec's default graph encoder width (4 TransformerConv layers, 4 heads)
 ANSWER_TOKENS = 6  # the chat template's closing tokens after the graph slot and before the answer
 
 
@@ -69,8 +69,9 @@ def graph_llm(config: LlamaConfig, llm_mode: str) -> GraphLLM:
     """A randomly initialised LLM in bf16 on the GPU, with kragrec's default graph encoder and projector."""
     with torch.device("cuda"):
         llm = AutoModelForCausalLM.from_config(config, dtype=torch.bfloat16)
-        encoder = GraphEncoder(VECTOR_DIM, VECTOR_DIM, hidden=GNN_HIDDEN)
-        projector = Projector(GNN_HIDDEN, config.hidden_size)
+        hidden = TrainConfig.gnn_hidden  # the training defaults, as `kragrec train` builds the encoder
+        encoder = GraphEncoder(VECTOR_DIM, VECTOR_DIM, hidden, TrainConfig.gnn_layers, TrainConfig.gnn_heads)
+        projector = Projector(hidden, config.hidden_size)
         letters = list(range(100, 100 + CANDIDATES))
         return GraphLLM(llm, letters, encoder, projector, llm_mode).train()
 
