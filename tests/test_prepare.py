@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 
 from kragrec.data.candidates import draw_candidates
-from kragrec.data.dataset import load_dataset, natural_key
+from kragrec.data.dataset import load_dataset
 from kragrec.data.prepare import prepare
 from kragrec.data.registry import register
 from kragrec.data.splits import evaluation_samples, leave_one_out, split_of_ratings, training_windows
@@ -22,10 +22,10 @@ def tiny():
 
 def chronological(tiny, user, min_rating=0.0):
     rows = [i for i in tiny.interactions if i.user == user and i.rating >= min_rating]
-    return [i.item for i in sorted(rows, key=lambda i: (i.timestamp, natural_key(i.item)))]
+    return [i.item for i in sorted(rows, key=lambda i: i.timestamp)]
 
 
-def test_leave_one_out_takes_last_two_by_time_then_item(tiny):
+def test_leave_one_out_takes_last_two_by_time_then_file_order(tiny):
     for split in leave_one_out(tiny):
         order = chronological(tiny, split.user)
         assert split.test == order[-1]
@@ -33,11 +33,11 @@ def test_leave_one_out_takes_last_two_by_time_then_item(tiny):
         assert split.train == tuple(order[:-2])
 
 
-def test_timestamp_ties_are_broken_by_item_id(tiny):
-    # user 1 rated items 14 and 2 at the same timestamp: item 2 sorts first.
+def test_timestamp_ties_keep_the_file_order(tiny):
+    # user 1 rated items 14 and 2 at the same timestamp, 14 first in the file: 14 stays first (item id would say 2).
     split = next(s for s in leave_one_out(tiny) if s.user == "1")
     position = {item: n for n, item in enumerate(split.train)}
-    assert position["2"] < position["14"]
+    assert position["14"] < position["2"]
 
 
 def test_min_rating_filters_split_and_marks_ratings_excluded(tiny):

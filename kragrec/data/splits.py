@@ -31,14 +31,18 @@ class Sample:
 
 
 def leave_one_out(dataset: Dataset, min_rating: float = 0.0) -> list[UserSplit]:
-    """Per user, ratings >= min_rating sorted by (timestamp, item): last = test, second last = valid."""
-    sequences: dict[str, list[tuple[float, tuple, str]]] = defaultdict(list)
+    """Per user, ratings >= min_rating in time order: last = test, second last = valid.
+
+    Ratings with equal timestamps keep the order of the interaction file (a stable sort by timestamp), as the
+    sequential-recommendation references do; ordering ties by item id would invent an order the data never had.
+    """
+    sequences: dict[str, list[tuple[float, str]]] = defaultdict(list)
     for inter in dataset.interactions:
         if inter.rating is None or inter.rating >= min_rating:
-            sequences[inter.user].append((inter.timestamp, natural_key(inter.item), inter.item))
+            sequences[inter.user].append((inter.timestamp, inter.item))
     splits = []
     for user in sorted(sequences, key=natural_key):
-        items = [item for _, _, item in sorted(sequences[user])]
+        items = [item for _, item in sorted(sequences[user], key=lambda rating: rating[0])]
         test = items.pop() if len(items) >= 2 else None
         valid = items.pop() if len(items) >= 2 else None
         splits.append(UserSplit(user, tuple(items), valid, test))
