@@ -1,11 +1,13 @@
-"""Benchmark: training throughput of the K-RagRec GraphLLM with SmolLM2 on this machine.
+"""Benchmark: training and scoring throughput of the K-RagRec GraphLLM with SmolLM2 on this machine.
 
-For frozen vs LoRA and fp32 vs bf16 autocast: samples/s over a fixed number of optimizer steps on
-real ML-100K prompts with retrieved sub-graphs, the achieved FLOP/s as a share of a matmul peak
-measured in the same run, and the process's peak RSS so far (it only grows, row after row).
-FLOP/s is an estimate: 4 x non-embedding LLM parameters x prompt tokens per step (forward 2, backward
-to the activations 2; the frozen weights get no gradient and LoRA's are negligible; the LM head runs
-on the answer position only), ignoring attention scores and the small graph encoder.
+For both answer heads (title likelihood, letters), frozen vs LoRA and fp32 vs bf16 autocast: training
+samples/s over a fixed number of optimizer steps on real ML-100K prompts with retrieved sub-graphs,
+then scoring samples/s (eval mode, no gradients, as `kragrec eval` scores); the achieved FLOP/s as a
+share of a matmul peak measured in the same run, and the process's peak RSS so far (it only grows,
+row after row). FLOP/s is an estimate: per token the LLM body costs 2 x its parameters forward and
+2 x backward to the activations (the frozen weights get no gradient and LoRA's are negligible), the
+LM head the same per scored position (one per sample for letters, every answer token for titles, in
+fp32); attention scores and the small graph encoder are left out.
 
 Run: .venv/bin/python bench/train_throughput.py [--data-dir .kragrec] [--steps 6] [--batch-size 4]
 """
@@ -13,6 +15,7 @@ Run: .venv/bin/python bench/train_throughput.py [--data-dir .kragrec] [--steps 6
 from __future__ import annotations
 
 import argparse
+import dataclasses
 import resource
 import time
 from pathlib import Path
@@ -21,6 +24,7 @@ import torch
 from lightning_fabric.utilities.apply_func import move_data_to_device
 
 from kragrec.config import Settings
+from kragrec.models.batch_scores import scored_batches
 from kragrec.models.collate import collate
 from kragrec.models.graph_llm import GraphLLM, ModelBatch
 from kragrec.training.config import TrainConfig
@@ -49,17 +53,29 @@ def synchronize(device: str) -> None:
         torch.cuda.synchronize(device)
 
 
-def non_embedding_parameters(model: GraphLLM) -> int:
-    """Parameters of the LLM that every token passes through (all but the input embeddings)."""
-    embedding = model.llm.get_input_embeddings().weight.numel()
-    return sum(p.numel() for p in model.llm.parameters() if p.ndim > 0) - embedding
+def body_and_head_parameters(model: GraphLLM) -> tuple[int, int]:
+    """Parameters every token passes through (all but the input embeddings and the LM head), and the LM head's."""
+    embedding = model.llm.get_input_embeddings().weight
+    head = model.llm.get_output_embeddings().weight
+    everything = sum(p.numel() for p in model.llm.parameters() if p.ndim > 0)
+    tied = head is embedding
+    return everything - embedding.numel() - (0 if tied else head.numel()), head.numel()
+
+
+def batch_flops(model: GraphLLM, batch: ModelBatch, passes: int) -> float:
+    """Estimated FLOPs of `passes` matmul passes (forward 1, forward and backward 2) over a batch."""
+    body, head = body_and_head_parameters(model)
+    prompt = sum(len(b) + len(a) for b, a in zip(batch.before, batch.after, strict=True))
+    answers = int(batch.option_mask.sum()) if batch.option_mask is not None else 0
+    scored = answers if batch.option_mask is not None else batch.size
+    return 2 * passes * (body * (prompt + answers) + head * scored)
 
 
 def timed_steps(model: GraphLLM, batches: list[ModelBatch], bf16: bool, device: str = "cpu") -> tuple[float, float]:
     """samples/s and FLOP/s estimate of one optimizer step per batch, the first batch a warm-up left out."""
     trainable = [p for p in model.parameters() if p.requires_grad]
     optimizer = torch.optim.AdamW(trainable, lr=1e-5)
-    samples = tokens = 0
+    samples = flops = 0.0
     started = 0.0
     for n, batch in enumerate(batches):
         if n == 1:
@@ -73,19 +89,35 @@ def timed_steps(model: GraphLLM, batches: list[ModelBatch], bf16: bool, device: 
         optimizer.zero_grad(set_to_none=True)
         if n >= 1:
             samples += batch.size
-            tokens += sum(len(b) + len(a) for b, a in zip(batch.before, batch.after, strict=True))
+            flops += batch_flops(model, batch, passes=2)
     synchronize(device)
     seconds = time.perf_counter() - started
-    return samples / seconds, 4 * non_embedding_parameters(model) * tokens / seconds
+    return samples / seconds, flops / seconds
 
 
-def measure(settings: Settings, config: TrainConfig, data, steps: int) -> tuple[float, float]:
-    """samples/s and FLOP/s estimate of `steps` optimizer steps after one warm-up step."""
+def timed_scoring(model: GraphLLM, batches: list[ModelBatch], bf16: bool) -> tuple[float, float]:
+    """samples/s and FLOP/s estimate of scoring the batches as `kragrec eval` does, the first a warm-up left out."""
+    samples = flops = 0.0
+    started = 0.0
+    for n, (batch, _) in enumerate(scored_batches(model, batches, bf16)):
+        if n == 0:
+            started = time.perf_counter()  # the warm-up batch is scored by now
+            continue
+        samples += batch.size
+        flops += batch_flops(model, batch, passes=1)
+    seconds = time.perf_counter() - started
+    return samples / seconds, flops / seconds
+
+
+def measure(settings: Settings, config: TrainConfig, data, steps: int) -> tuple[float, float, float, float]:
+    """Training samples/s and FLOP/s of `steps` optimizer steps after one warm-up step, then the same for scoring."""
     model = build_model(settings, config, data.features).train()
-    dataset = PromptDataset(data.train, data.features, settings.candidates)
+    dataset = PromptDataset(data.train, data.features)
     size = config.batch_size
     batches = [collate([dataset[i] for i in range(n * size, (n + 1) * size)]) for n in range(steps + 1)]
-    return timed_steps(model, batches, config.bf16)
+    train_rate, train_flops = timed_steps(model, batches, config.bf16)
+    score_rate, score_flops = timed_scoring(model, batches, config.bf16)
+    return train_rate, train_flops, score_rate, score_flops
 
 
 def main() -> None:
@@ -95,21 +127,30 @@ def main() -> None:
     parser.add_argument("--batch-size", type=int, default=4)
     args = parser.parse_args()
     settings = Settings(data_dir=args.data_dir)
-    base = TrainConfig(
-        run_dir=Path("/dev/null"), batch_size=args.batch_size, max_train=args.batch_size * (args.steps + 1), max_valid=1
-    )
-    data = prepare_training_data(settings, base)
     peaks = {False: matmul_peak(torch.float32), True: matmul_peak(torch.bfloat16)}
     print(f"matmul peak: fp32 {peaks[False] / 1e9:.1f} GFLOP/s, bf16 {peaks[True] / 1e9:.1f} GFLOP/s")
-    print(f"{'mode':<8} {'precision':<10} {'samples/s':>10} {'GFLOP/s':>9} {'of peak':>8} {'peak RSS GiB':>13}")
-    for llm_mode in ("frozen", "lora"):
-        for bf16 in (False, True):
-            config = TrainConfig(run_dir=base.run_dir, llm_mode=llm_mode, bf16=bf16, batch_size=args.batch_size)
-            rate, flops = measure(settings, config, data, args.steps)
-            rss = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 2**20
-            precision = "bf16-amp" if bf16 else "fp32"
-            share = flops / peaks[bf16]
-            print(f"{llm_mode:<8} {precision:<10} {rate:>10.2f} {flops / 1e9:>9.1f} {share:>8.1%} {rss:>13.2f}")
+    header = f"{'answer':<7} {'mode':<7} {'precision':<9} {'train/s':>8} {'of peak':>8} {'score/s':>8} {'of peak':>8}"
+    print(f"{header} {'peak RSS GiB':>13}")
+    for answer in ("title", "letter"):
+        base = TrainConfig(
+            run_dir=Path("/dev/null"),
+            answer=answer,
+            batch_size=args.batch_size,
+            max_train=args.batch_size * (args.steps + 1),
+            max_valid=1,
+        )
+        data = prepare_training_data(settings, base)
+        for llm_mode in ("frozen", "lora"):
+            for bf16 in (False, True):
+                config = dataclasses.replace(base, llm_mode=llm_mode, bf16=bf16)
+                train_rate, train_flops, score_rate, score_flops = measure(settings, config, data, args.steps)
+                rss = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 2**20
+                precision = "bf16-amp" if bf16 else "fp32"
+                train_share, score_share = train_flops / peaks[bf16], score_flops / peaks[bf16]
+                print(
+                    f"{answer:<7} {llm_mode:<7} {precision:<9} {train_rate:>8.2f} {train_share:>8.1%} "
+                    f"{score_rate:>8.2f} {score_share:>8.1%} {rss:>13.2f}"
+                )
 
 
 if __name__ == "__main__":

@@ -270,16 +270,44 @@ TRAIN_OPTION = {
         str,
         "embedding (default: soft tokens rescaled to the LLM's mean token-embedding norm) or none (released code).",
     ),
+    "answer": (
+        "--answer",
+        str,
+        "title (default: each candidate scored by the mean log-probability of its title after the prompt) or letter "
+        "(the papers' verbalizer over lettered candidates).",
+    ),
+    "title_options": (
+        "--title-options",
+        str,
+        "With --answer title: hidden (default: the prompt ends with the history) or listed (candidates listed too).",
+    ),
+    "title_scale": (
+        "--title-scale",
+        float,
+        "With --answer title: the listwise loss is the cross-entropy of the title scores times this (default 1).",
+    ),
+    "lm_weight": (
+        "--lm-weight",
+        float,
+        "With --answer title: weight of the target title's language-model loss added to the listwise loss (default 0).",
+    ),
+    "train_candidates": (
+        "--train-candidates",
+        int,
+        "Candidates per training window: the target and N-1 sampled negatives (default: as many as evaluation).",
+    ),
     "answer_loss": (
         "--answer-loss",
         str,
-        "vocab (default: cross-entropy of the answer letter over the whole vocabulary, the papers' loss) or letters "
-        "(over the candidates' letters only, the verbalizer's softmax).",
+        "With --answer letter: vocab (default: cross-entropy of the answer letter over the whole vocabulary, the "
+        "papers' loss) or letters (over the candidates' letters only, the verbalizer's softmax).",
     ),
     "epochs": ("--epochs", int, "Epochs (default 3)."),
     "batch_size": ("--batch-size", int, "Samples per step and rank (default 4)."),
     "grad_accum": ("--grad-accum", int, "Gradient accumulation steps (default 1)."),
-    "lr": ("--lr", float, "AdamW learning rate (paper 1e-5)."),
+    "lr": ("--lr", float, "AdamW learning rate of the LLM's adapter, and default of the others (paper 1e-5)."),
+    "graph_lr": ("--graph-lr", float, "Learning rate of the graph encoder and projector (default --lr)."),
+    "preference_lr": ("--preference-lr", float, "lkg-rag: learning rate of the preference module (default --lr)."),
     "weight_decay": ("--weight-decay", float, "AdamW weight decay (default 0.05)."),
     "warmup_ratio": ("--warmup-ratio", float, "Share of steps with linear warmup (default 0.05)."),
     "clip": ("--clip", float, "Gradient-norm clipping (default 1.0)."),
@@ -374,6 +402,16 @@ def eval_command(
     llm: Annotated[
         str | None, typer.Option("--llm", help="The LLM of llm-zero-shot (default packaged SmolLM2).")
     ] = None,
+    answer: Annotated[
+        str,
+        typer.Option("--answer", help="How llm-zero-shot answers: title (default: title likelihood) or letter."),
+    ] = "title",
+    title_options: Annotated[
+        str,
+        typer.Option(
+            "--title-options", help="llm-zero-shot with --answer title: hidden (default) or listed candidates."
+        ),
+    ] = "hidden",
     split: Annotated[str, typer.Option("--split", help="valid or test (default test).")] = "test",
     checkpoint: Annotated[str, typer.Option("--checkpoint", help="best (default) or last.")] = "best",
     out: Annotated[
@@ -397,6 +435,7 @@ def eval_command(
     """Score every sample of a split's prepared candidate lists; write predictions.jsonl and metrics.json."""
     from kragrec.evaluation.evaluate import evaluate_baseline, evaluate_run
     from kragrec.models.llm import DEFAULT_LLM
+    from kragrec.models.prompt import AnswerFormat
     from kragrec.render import show_evaluation
 
     if (run_dir is None) == (method is None):
@@ -414,8 +453,9 @@ def eval_command(
     if run_dir is not None:
         report, reference = evaluate_run(run_dir, settings_from(), split, checkpoint, out, fictional, max_samples)
     else:
+        answer_format = AnswerFormat(answer, title_options)
         report, reference = evaluate_baseline(
-            str(method), settings_from(), split, out, llm or DEFAULT_LLM, fictional, max_samples
+            str(method), settings_from(), split, out, llm or DEFAULT_LLM, fictional, max_samples, answer_format
         )
     show_evaluation(report, reference)
 

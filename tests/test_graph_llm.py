@@ -8,12 +8,20 @@ from torch_geometric.data import Data
 from transformers import AutoTokenizer, LlamaForCausalLM
 
 from kragrec.config import Settings
+from kragrec.models.batch_scores import scored_batches
 from kragrec.models.checkpoint import load_trained_parts, save_trained_parts
 from kragrec.models.collate import EncodedSample, collate
 from kragrec.models.graph_encoder import GraphEncoder, Projector
-from kragrec.models.graph_llm import GraphLLM
+from kragrec.models.graph_llm import GraphLLM, TitleHead
 from kragrec.models.llm import DEFAULT_LLM, load_tokenizer
-from kragrec.models.prompt import letter_token_ids, prompt_tokens, recommendation_prompt
+from kragrec.models.prompt import (
+    LETTER_ANSWER,
+    TITLE_ANSWER,
+    AnswerFormat,
+    letter_token_ids,
+    prompt_tokens,
+    recommendation_prompt,
+)
 from kragrec.wheels import unpacked_file
 
 from conftest import tiny_llama_config
@@ -47,14 +55,20 @@ def tiny_llm(tokenizer, seed: int = 0) -> LlamaForCausalLM:
 
 
 def tiny_graph_llm(
-    tokenizer, llm_mode="frozen", soft_tokens="per-graph", seed=0, soft_norm="embedding", answer_loss="vocab"
+    tokenizer,
+    llm_mode="frozen",
+    soft_tokens="per-graph",
+    seed=0,
+    soft_norm="embedding",
+    answer_loss="vocab",
+    title_head=None,
 ) -> GraphLLM:
     llm = tiny_llm(tokenizer, seed)
     torch.manual_seed(seed + 1)
     encoder = GraphEncoder(FEATURES, FEATURES, hidden=32, layers=2, heads=4)
     projector = Projector(32, llm.config.hidden_size)
     letters = letter_token_ids(tokenizer, 20)
-    return GraphLLM(llm, letters, encoder, projector, llm_mode, soft_tokens, None, soft_norm, answer_loss)
+    return GraphLLM(llm, letters, encoder, projector, llm_mode, soft_tokens, None, soft_norm, answer_loss, title_head)
 
 
 def random_graph(generator: torch.Generator, nodes: int) -> Data:
@@ -66,15 +80,16 @@ def random_graph(generator: torch.Generator, nodes: int) -> Data:
     )
 
 
-def samples(tokenizer, graphs_per_sample=(2, 0, 1, 3)) -> list[EncodedSample]:
+def samples(tokenizer, graphs_per_sample=(2, 0, 1, 3), answer_format=LETTER_ANSWER, count=20) -> list[EncodedSample]:
     generator = torch.Generator().manual_seed(0)
     encoded = []
     for n, graph_count in enumerate(graphs_per_sample):
         history = [f"Film {n}{k} (199{k})" for k in range(3 + n)]
-        candidates = [f"Option {n}-{k}" for k in range(20)]
-        prompt = recommendation_prompt(history, candidates, with_graph=graph_count > 0)
+        candidates = [f"Option {n}-{k}" + " and more" * (k % 3) for k in range(count)]  # titles of several lengths
+        prompt = recommendation_prompt(history, candidates, graph_count > 0, answer_format=answer_format)
+        tokens = prompt_tokens(tokenizer, prompt, answer_format.answer_titles(candidates))
         graphs = [random_graph(generator, 1 + (k % 3) * 2) for k in range(graph_count)]
-        encoded.append(EncodedSample(prompt_tokens(tokenizer, prompt), graphs, label=(3 * n) % 20, num_candidates=20))
+        encoded.append(EncodedSample(tokens, graphs, label=(3 * n) % count, num_candidates=count))
     return encoded
 
 
@@ -199,3 +214,83 @@ def test_saved_and_reloaded_model_scores_identically(tokenizer, tmp_path):
     with torch.no_grad():
         torch.testing.assert_close(restored.scores(batch), model.scores(batch), atol=0, rtol=0)
     assert (tmp_path / "ckpt" / "adapter" / "adapter_config.json").is_file()
+
+
+def separate_title_log_probs(model: GraphLLM, sample: EncodedSample) -> torch.Tensor:
+    """Reference: one full pass of prompt + answer per candidate, log-softmax over the whole vocabulary."""
+    embed = model.llm.get_input_embeddings()
+    soft = model.graph_tokens(collate([sample]))[0]
+    before, after = (torch.tensor(ids, dtype=torch.long) for ids in (sample.tokens.before, sample.tokens.after))
+    prompt = torch.cat([embed(before), soft, embed(after)])
+    means = []
+    for option in sample.tokens.options:
+        inputs = torch.cat([prompt, embed(torch.tensor(option))])[None]
+        log_probs = torch.log_softmax(model.llm(inputs_embeds=inputs).logits[0].float(), dim=-1)
+        predicted = log_probs[len(prompt) - 1 : -1].gather(1, torch.tensor(option)[:, None])
+        means.append(predicted.mean())
+    return torch.stack(means)
+
+
+@pytest.mark.parametrize("answer_format", [TITLE_ANSWER, AnswerFormat("title", "listed")])
+def test_title_scores_from_one_shared_prompt_pass_equal_separate_passes(tokenizer, answer_format):
+    model = tiny_graph_llm(tokenizer, title_head=TitleHead()).eval()
+    encoded = samples(tokenizer, answer_format=answer_format, count=6)
+    assert len({len(option) for s in encoded for option in s.tokens.options}) > 1  # padding is exercised
+    with torch.no_grad():
+        shared = model.scores(collate(encoded))
+        separate = torch.stack([separate_title_log_probs(model, s) for s in encoded])
+    torch.testing.assert_close(shared, separate, atol=1e-5, rtol=1e-5)
+
+
+def test_title_answer_tokens_are_the_title_then_the_end_of_turn(tokenizer):
+    tokens = samples(tokenizer, graphs_per_sample=(0,), answer_format=TITLE_ANSWER, count=3)[0].tokens
+    assert [tokenizer.decode(option) for option in tokens.options] == [
+        "Option 0-0<|im_end|>",
+        "Option 0-1 and more<|im_end|>",
+        "Option 0-2 and more and more<|im_end|>",
+    ]
+    text = tokenizer.decode(tokens.before + tokens.after)
+    assert text.endswith("- Film 02 (1992)<|im_end|>\n<|im_start|>assistant\n") and "Option" not in text
+    listed = samples(tokenizer, graphs_per_sample=(0,), answer_format=AnswerFormat("title", "listed"), count=3)
+    assert "Options:\n- Option 0-0\n- Option 0-1 and more\n" in tokenizer.decode(listed[0].tokens.before)
+
+
+def test_title_loss_is_the_listwise_cross_entropy_plus_the_weighted_target_language_model_loss(tokenizer):
+    model = tiny_graph_llm(tokenizer, title_head=TitleHead(scale=3.0, lm_weight=0.5)).eval()
+    batch = collate(samples(tokenizer, answer_format=TITLE_ANSWER, count=5))
+    with torch.no_grad():
+        scores = model.scores(batch)
+        expected = torch.nn.functional.cross_entropy(3.0 * scores, batch.labels, reduction="none")
+        expected = expected - 0.5 * scores[torch.arange(batch.size), batch.labels]
+        torch.testing.assert_close(model.loss(batch), expected.mean())
+
+
+@pytest.mark.parametrize("title_head", [None, TitleHead()], ids=["letter", "title"])
+def test_bf16_bodies_do_not_tie_distinct_candidates(tokenizer, title_head):
+    """Trained letter logits sit close together far from 0 (28-32), where bf16 steps are 0.125-0.25: scores read
+    from bf16 logits tie distinct candidates (2-4 distinct scores of 20 here); fp32 scores keep them apart."""
+    model = tiny_graph_llm(tokenizer, title_head=title_head).eval()
+    answer_format = LETTER_ANSWER if title_head is None else TITLE_ANSWER
+    batch = collate(samples(tokenizer, answer_format=answer_format))
+    with torch.no_grad():
+        head = model.llm.get_output_embeddings().weight
+        state = model.llm.get_decoder()(input_ids=batch.before[0][None]).last_hidden_state[0, -1]
+        head.copy_(state * (30.0 / state.norm() ** 2) + 0.05 * head)  # every logit near 30 for the first prompt
+        logits = model.last_logits(batch)
+    assert logits.std(dim=1).max() < 0.1 * logits.abs().mean()  # clustered, as trained letter logits are
+    _, scores = next(scored_batches(model, [batch], bf16=True))
+    for row in scores:
+        assert len(set(row.tolist())) == len(row)
+
+
+@pytest.mark.parametrize("llm_mode", ["frozen", "lora"])
+def test_one_title_step_lowers_the_loss_on_a_repeated_batch(tokenizer, llm_mode):
+    model = tiny_graph_llm(tokenizer, llm_mode=llm_mode, title_head=TitleHead(scale=5.0)).train()
+    optimizer = torch.optim.AdamW([p for p in model.parameters() if p.requires_grad], lr=1e-2)
+    batch = collate(samples(tokenizer, answer_format=TITLE_ANSWER, count=5))
+    before = model.loss(batch)
+    before.backward()
+    optimizer.step()
+    with torch.no_grad():
+        after = model.loss(batch)
+    assert after < before

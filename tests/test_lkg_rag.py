@@ -57,7 +57,7 @@ def lkg_batch(tiny_setup):
     tokenizer = load_tokenizer(config.llm, settings.cache_dir)
     with open_path_finder(settings, persist_cache=False) as finder:
         finder.cache.clear()  # pairs cached by a run trained earlier in the session would save the queries
-        source = PathSamples(settings, finder, tokenizer, with_relations=True)
+        source = PathSamples(settings, finder, tokenizer, True, config.answer_format)
         samples = source.samples(evaluation_records(settings, "valid", 4), training=True)
         assert finder.round_trips == 4  # one query per sample
     assert all(s.path_groups for s in samples)
@@ -106,6 +106,8 @@ def test_lkg_rag_trains_checkpoints_and_evaluates(tiny_setup, tmp_path, select):
     assert any(row["evidence"] for row in rows)  # the chosen paths' lines, one per history item with a path
     for row in rows:
         assert len(row["evidence"]) <= settings.history
-        assert all(re.fullmatch(r"\(\d+\) .+ -> .+ \([A-Z]\) .+", line) for line in row["evidence"])
+        # title answers: a path ends at the candidate's title, not at a letter the prompt never shows
+        assert all(re.fullmatch(r"\(\d+\) .+ -> .+", line) for line in row["evidence"])
+        assert not any(re.search(r" -> \([A-Z]\) ", line) for line in row["evidence"])
     explained = recommend(config.run_dir, settings, rows[0]["user"], top=3, explain=True)
     assert explained.fed == "paths" and explained.paths == rows[0]["evidence"]

@@ -16,8 +16,14 @@ from kragrec.errors import KragrecError
 from kragrec.models.llm import load_tokenizer
 from kragrec.models.prompt import PromptTokens
 from kragrec.training.config import TrainConfig
-from kragrec.training.samples import PromptSample, Record
-from kragrec.training.trainer import launch_training, popularity_metrics, prepare_training_data
+from kragrec.training.samples import PromptSample, Record, training_records
+from kragrec.training.trainer import (
+    build_model,
+    launch_training,
+    parameter_groups,
+    popularity_metrics,
+    prepare_training_data,
+)
 
 from conftest import tiny_config
 
@@ -176,3 +182,23 @@ def test_frozen_llm_trains_through_batches_without_any_subgraph(tiny_setup):
     summary = launch_training(no_help, tiny_config(root, "frozen-empty", method="k-ragrec-frozen", epochs=1))
     assert summary["evaluations"] == 1
     assert len([line for line in metric_lines(root / "frozen-empty") if "loss" in line]) == 4
+
+
+def test_trained_modules_take_their_own_learning_rates(tiny_setup):
+    settings, root = tiny_setup
+    config = tiny_config(root, "groups", method="k-ragrec-lora", lr=1e-4, graph_lr=3e-3)
+    model = build_model(settings, config, prepare_training_data(settings, config).features)
+    groups = {group["name"]: group for group in parameter_groups(model, config)}
+    assert {name: group["lr"] for name, group in groups.items()} == {"llm": 1e-4, "encoder": 3e-3, "projector": 3e-3}
+    grouped = [id(p) for group in groups.values() for p in group["params"]]
+    assert sorted(grouped) == sorted(id(p) for p in model.parameters() if p.requires_grad)  # each exactly once
+    assert all("lora_" in name for name, p in model.llm.named_parameters() if id(p) in map(id, groups["llm"]["params"]))
+
+
+def test_training_windows_take_the_target_and_fewer_sampled_negatives(tiny_setup):
+    settings, _ = tiny_setup
+    full, fewer = training_records(settings, 8), training_records(settings, 8, candidates=4)
+    assert [len(r.candidates) for r in full] == [settings.candidates] * 8
+    assert [len(r.candidates) for r in fewer] == [4] * 8
+    assert all(r.target in r.candidates and r.label >= 0 for r in fewer)
+    assert [(r.user, r.target) for r in full] == [(r.user, r.target) for r in fewer]  # the same windows

@@ -20,12 +20,24 @@ requires_cuda = pytest.mark.skipif(not torch.cuda.is_available(), reason="needs 
 ACCELERATORS = ["cpu", pytest.param("cuda", marks=requires_cuda)]
 
 
-@pytest.mark.parametrize("method", ["k-ragrec-lora", "lkg-rag"])
+@pytest.mark.parametrize(
+    ("method", "answer", "bf16"),
+    [
+        ("k-ragrec-lora", "title", False),
+        ("k-ragrec-lora", "title", True),
+        ("k-ragrec-lora", "letter", True),
+        ("lkg-rag", "title", False),
+        ("lkg-rag", "letter", False),
+    ],
+)
 @pytest.mark.parametrize("accelerator", ACCELERATORS)
-def test_the_logged_validation_is_what_eval_gives_for_the_best_checkpoint(tiny_setup, tmp_path, accelerator, method):
+def test_the_logged_validation_is_what_eval_gives_for_the_best_checkpoint(
+    tiny_setup, tmp_path, accelerator, method, answer, bf16
+):
     settings, root = tiny_setup
-    run_dir = root / f"logged-{method}-{accelerator}"
-    summary = launch_training(settings, tiny_config(root, run_dir.name, accelerator=accelerator, method=method))
+    run_dir = root / f"logged-{method}-{answer}-{bf16}-{accelerator}"
+    config = tiny_config(root, run_dir.name, accelerator=accelerator, method=method, answer=answer, bf16=bf16)
+    summary = launch_training(settings, config)
     report, _ = evaluate_run(run_dir, settings, "valid", "best", tmp_path / "eval", limit=summary["valid_samples"])
     assert report["samples"] == summary["valid_samples"]
     assert report["metrics"] == pytest.approx(summary["best"]["valid"])

@@ -15,6 +15,7 @@ from kragrec.evaluation.outputs import evaluation_report, write_evaluation
 from kragrec.evaluation.runs import open_run
 from kragrec.evaluation.scoring import score_run, score_zero_shot
 from kragrec.models.llm import DEFAULT_LLM
+from kragrec.models.prompt import TITLE_ANSWER, AnswerFormat
 from kragrec.retrieval.graph_view import item_text
 from kragrec.training.samples import Record, evaluation_records
 
@@ -92,14 +93,16 @@ def evaluate_baseline(
     llm: str = DEFAULT_LLM,
     fictional: int = 0,
     limit: int | None = None,
+    answer_format: AnswerFormat = TITLE_ANSWER,
 ) -> tuple[dict[str, Any], dict[str, Any] | None]:
-    """Score a baseline that needs no training; the popularity reference is left out for popularity itself."""
+    """Score a baseline that needs no training (llm-zero-shot answers as `answer_format` says); the popularity
+    reference is left out for popularity itself."""
     if method not in (*UNTRAINED_BASELINES, "llm-zero-shot"):
         names = ", ".join([*UNTRAINED_BASELINES, "llm-zero-shot"])
         raise KragrecError(f"--method {method!r}: baselines without training are {names}")
     data = evaluation_input(settings, split, fictional, limit)
     if method == "llm-zero-shot":
-        scored = score_zero_shot(settings, llm, data.records, data.titles)
+        scored = score_zero_shot(settings, llm, data.records, data.titles, answer_format)
     else:
         scored = score_baseline(method, settings, data.records, data.popularity)
     report = _report(scored, method, data, settings)

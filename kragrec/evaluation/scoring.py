@@ -2,14 +2,12 @@
 
 from __future__ import annotations
 
-import contextlib
 from collections.abc import Callable
 from functools import partial
 from pathlib import Path
 
 import numpy as np
 import torch
-from lightning_fabric.utilities.apply_func import move_data_to_device
 from torch.utils.data import DataLoader
 
 from kragrec.baselines.sasrec import SasrecConfig
@@ -17,10 +15,11 @@ from kragrec.baselines.sasrec_training import load_sasrec, sasrec_scores, user_s
 from kragrec.config import Settings
 from kragrec.evaluation.baselines import Scored
 from kragrec.evaluation.runs import TrainedRun, trained_model
+from kragrec.models.batch_scores import scored_batches
 from kragrec.models.collate import collate
-from kragrec.models.graph_llm import GraphLLM
+from kragrec.models.graph_llm import GraphLLM, TitleHead
 from kragrec.models.llm import load_llm, load_tokenizer
-from kragrec.models.prompt import letter_token_ids
+from kragrec.models.prompt import TITLE_ANSWER, AnswerFormat, letter_token_ids
 from kragrec.progress import progress_bar
 from kragrec.retrieval.retriever import Retriever
 from kragrec.retrieval.subgraph import GraphFeatures
@@ -51,17 +50,27 @@ def score_run(
     return llm_scores(run.settings, run.config, records, titles, model_for, retriever)
 
 
-def score_zero_shot(settings: Settings, llm: str, records: list[Record], titles: Titles) -> Scored:
-    """The untrained LLM without knowledge: the `llm-zero-shot` baseline."""
-    config = TrainConfig(run_dir=Path("."), method="lora-no-kg", llm=llm, bf16=True)
-    return llm_scores(settings, config, records, titles, lambda _: zero_shot_model(settings, llm))
+def score_zero_shot(
+    settings: Settings, llm: str, records: list[Record], titles: Titles, answer_format: AnswerFormat = TITLE_ANSWER
+) -> Scored:
+    """The untrained LLM without knowledge: the `llm-zero-shot` baseline (title answer unless told otherwise)."""
+    config = TrainConfig(
+        run_dir=Path("."),
+        method="lora-no-kg",
+        llm=llm,
+        bf16=True,
+        answer=answer_format.answer,
+        title_options=answer_format.title_options,
+    )
+    return llm_scores(settings, config, records, titles, lambda _: zero_shot_model(settings, llm, answer_format))
 
 
-def zero_shot_model(settings: Settings, llm: str) -> GraphLLM:
-    """The LLM as loaded, frozen, with no graph encoder."""
+def zero_shot_model(settings: Settings, llm: str, answer_format: AnswerFormat) -> GraphLLM:
+    """The LLM as loaded, frozen, with no graph encoder, answering as `answer_format` says."""
     tokenizer = load_tokenizer(llm, settings.cache_dir)
     letters = letter_token_ids(tokenizer, settings.candidates)
-    return GraphLLM(load_llm(llm, settings.cache_dir), letters, None, None, "frozen").eval()
+    title_head = TitleHead() if answer_format.answer == "title" else None
+    return GraphLLM(load_llm(llm, settings.cache_dir), letters, None, None, "frozen", title_head=title_head).eval()
 
 
 @torch.no_grad()
@@ -73,23 +82,19 @@ def llm_scores(
     model_for: Callable[[GraphFeatures | None], GraphLLM],
     retriever: Retriever | None = None,
 ) -> Scored:
-    """Retrieve as the method does (through `retriever`, or one opened here), build prompts, then one forward pass
-    per batch (deterministic) on the first GPU when there is one, else on the CPU."""
+    """Retrieve as the method does (through `retriever`, or one opened here), build prompts, then score every batch
+    (deterministic, as validation does) on the first GPU when there is one, else on the CPU."""
     with open_sample_source(settings, config, retriever) as source:
         samples = source.samples(records, training=False, titles=titles)
         features = source.features
     device = torch.device("cuda", 0) if torch.cuda.is_available() else torch.device("cpu")
     model = model_for(features).to(device)
-    loader = DataLoader(
-        PromptDataset(samples, features, settings.candidates), batch_size=config.batch_size, collate_fn=collate
-    )
-    autocast = torch.autocast(device.type, dtype=torch.bfloat16) if config.bf16 else contextlib.nullcontext()
+    loader = DataLoader(PromptDataset(samples, features), batch_size=config.batch_size, collate_fn=collate)
     batches, evidence = [], []
-    with progress_bar() as bar, autocast:
+    with progress_bar() as bar:
         task = bar.add_task("scoring", total=len(samples))
-        for batch in loader:
-            batch = move_data_to_device(batch, device)
-            batches.append(model.scores(batch).float().cpu().numpy())
+        for batch, scores in scored_batches(model, loader, config.bf16):
+            batches.append(scores)
             chosen = model.chosen_evidence(batch)
             given = samples[len(evidence) : len(evidence) + batch.size]
             evidence.extend(chosen if chosen is not None else [list(s.evidence) for s in given])

@@ -38,6 +38,7 @@ def collate(samples: list[EncodedSample]) -> ModelBatch:
         x = edge_attr = torch.zeros((0, 0))
         edge_index = torch.zeros((2, 0), dtype=torch.long)
         node_graph = torch.zeros(0, dtype=torch.long)
+    option_ids, option_mask = _padded_options(samples)
     return ModelBatch(
         before=[torch.tensor(s.tokens.before, dtype=torch.long) for s in samples],
         after=[torch.tensor(s.tokens.after, dtype=torch.long) for s in samples],
@@ -48,6 +49,25 @@ def collate(samples: list[EncodedSample]) -> ModelBatch:
         graph_owner=owner,
         labels=torch.tensor([s.label for s in samples], dtype=torch.long),
         num_candidates=counts.pop(),
+        option_ids=option_ids,
+        option_mask=option_mask,
         users=torch.tensor([s.user_index for s in samples], dtype=torch.long),
         path_groups=[list(s.path_groups) for s in samples],
     )
+
+
+def _padded_options(samples: list[EncodedSample]) -> tuple[torch.Tensor | None, torch.Tensor | None]:
+    """The candidates' answer tokens of every sample, right-padded to the longest: [batch, candidates, length] ids
+    and mask; None for letter-answer samples."""
+    if not any(s.tokens.options for s in samples):
+        return None, None
+    if any(len(s.tokens.options) != s.num_candidates for s in samples):
+        raise ValueError("a title-answer batch needs answer tokens for every candidate of every sample")
+    length = max(len(option) for s in samples for option in s.tokens.options)
+    ids = torch.zeros((len(samples), samples[0].num_candidates, length), dtype=torch.long)
+    mask = torch.zeros_like(ids)
+    for row, sample in enumerate(samples):
+        for column, option in enumerate(sample.tokens.options):
+            ids[row, column, : len(option)] = torch.tensor(option, dtype=torch.long)
+            mask[row, column, : len(option)] = 1
+    return ids, mask

@@ -5,7 +5,7 @@ from __future__ import annotations
 import torch
 from transformers import PreTrainedModel
 
-from kragrec.models.graph_llm import GraphLLM, LoraSettings, ModelBatch
+from kragrec.models.graph_llm import GraphLLM, LoraSettings, ModelBatch, TitleHead
 from kragrec.paths.preference import UserPreference, choose_paths
 
 
@@ -20,8 +20,11 @@ class PathLLM(GraphLLM):
         llm_mode: str = "lora",
         lora: LoraSettings | None = None,
         answer_loss: str = "vocab",
+        title_head: TitleHead | None = None,
     ) -> None:
-        super().__init__(llm, letter_ids, None, None, llm_mode, lora=lora, answer_loss=answer_loss)
+        super().__init__(
+            llm, letter_ids, None, None, llm_mode, lora=lora, answer_loss=answer_loss, title_head=title_head
+        )
         self.preference = preference
 
     def trained_modules(self) -> dict[str, torch.nn.Module]:
@@ -60,9 +63,9 @@ class PathLLM(GraphLLM):
         return self.relation_tokens(batch)[0]
 
     def loss(self, batch: ModelBatch) -> torch.Tensor:
-        """Answer-letter cross-entropy; its REINFORCE term (value 0) carries the gradient to the preferences."""
+        """The answer's cross-entropy; its REINFORCE term (value 0) carries the gradient to the preferences."""
         tokens, log_probs = self.relation_tokens(batch)
-        losses = self.sample_losses(self.last_logits(batch, tokens), batch)
+        losses = self.sample_losses(batch, tokens)
         if self.preference is None:
             return losses.mean()
         return losses.mean() + self.preference.reinforce(losses, log_probs.to(losses.device))

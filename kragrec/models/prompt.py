@@ -1,4 +1,9 @@
-"""Recommendation prompts: history and lettered candidates, a slot for graph soft tokens, the model's chat template."""
+"""Recommendation prompts: history, candidates, a slot for graph soft tokens, the model's chat template.
+
+Two answer heads read them. "title" (default): the candidates are scored by the likelihood of their titles as the
+answer, so the prompt ends with the history (the candidates listed or not) and each candidate's title tokens follow
+it. "letter" (the papers' verbalizer): the candidates are lettered A, B, ... and the answer is one letter.
+"""
 
 from __future__ import annotations
 
@@ -12,26 +17,69 @@ from kragrec.errors import KragrecError
 
 LETTERS = string.ascii_uppercase
 GRAPH_SLOT = "\x00graph\x00"  # split point for soft tokens; never reaches the tokenizer
+ANSWERS = ("title", "letter")
+TITLE_OPTIONS = ("hidden", "listed")  # title answer: candidates absent from the prompt, or listed before the answer
+
+
+@dataclass(frozen=True)
+class AnswerFormat:
+    """How the model answers: with a candidate's title (the candidates listed in the prompt or not) or a letter."""
+
+    answer: str = "title"
+    title_options: str = "hidden"
+
+    def __post_init__(self) -> None:
+        if self.answer not in ANSWERS:
+            raise KragrecError(f"--answer {self.answer!r}: choose one of {', '.join(ANSWERS)}")
+        if self.title_options not in TITLE_OPTIONS:
+            raise KragrecError(f"--title-options {self.title_options!r}: choose one of {', '.join(TITLE_OPTIONS)}")
+
+    def answer_titles(self, candidates: list[str]) -> list[str] | None:
+        """The titles scored as answers (title answer), or None (letter answer)."""
+        return candidates if self.answer == "title" else None
+
+
+TITLE_ANSWER = AnswerFormat()
+LETTER_ANSWER = AnswerFormat("letter")
 
 
 @dataclass(frozen=True)
 class PromptTokens:
-    """Token ids before and after the graph slot; soft tokens go between them."""
+    """Token ids before and after the graph slot (soft tokens go between them); with the title answer, each
+    candidate's answer tokens: its title and the end-of-turn marker."""
 
     before: list[int]
     after: list[int]
+    options: tuple[tuple[int, ...], ...] = ()
 
 
-def recommendation_prompt(history: list[str], candidates: list[str], with_graph: bool, evidence_text: str = "") -> str:
+def recommendation_prompt(
+    history: list[str],
+    candidates: list[str],
+    with_graph: bool,
+    evidence_text: str = "",
+    answer_format: AnswerFormat = LETTER_ANSWER,
+) -> str:
     """The instruction of K-RagRec's movie template (paper Table 11), one history title and one option per line.
 
     Knowledge comes first: the slot for graph soft tokens, or retrieved triples written as text.
-    Each option ends with its letter, written as the very token that is scored and used as the label, so the
-    answer position can attend to the letter right after the title it has judged.
+    With the letter answer each option ends with its letter, written as the very token that is scored and used as
+    the label, so the answer position can attend to the letter right after the title it has judged. With the title
+    answer the prompt asks for the next film's title, which follows it as the answer.
     """
-    last = _last_letter(candidates)
     lines = [f"Knowledge graph evidence: {GRAPH_SLOT}"] if with_graph else []
     lines += [f"Knowledge graph evidence: {evidence_text}"] if evidence_text else []
+    if answer_format.answer == "title":
+        listed = answer_format.title_options == "listed"
+        lines += [
+            "Given the user's watching history, name the film the user will watch next"
+            + (", one of the options." if listed else "."),
+            "Watching history:",
+            *(f"- {title}" for title in history),
+            *(["Options:", *(f"- {title}" for title in candidates)] if listed else []),
+        ]
+        return "\n".join(lines)
+    last = _last_letter(candidates)
     lines += [
         "Given the user's watching history, select a film that is most likely to interest the user from the options.",
         "Watching history:",
@@ -44,15 +92,37 @@ def recommendation_prompt(history: list[str], candidates: list[str], with_graph:
     return "\n".join(lines)
 
 
-def llamarec_prompt(history: list[str], candidates: list[str], with_relations: bool) -> str:
-    """LlamaRec's instruction and input, one title per line; LKG-RAG's Relations block holds the slot for path lines."""
-    last = _last_letter(candidates)
+def llamarec_prompt(
+    history: list[str],
+    candidates: list[str],
+    with_relations: bool,
+    answer_format: AnswerFormat = LETTER_ANSWER,
+) -> str:
+    """LlamaRec's instruction and input, one title per line; LKG-RAG's Relations block holds the slot for path lines.
+
+    With the title answer the instruction asks for the next item's title and the candidate pool is listed only
+    with title_options "listed".
+    """
     and_relations = " and the relations" if with_relations else ""
+    relations = [f"Relations:\n{GRAPH_SLOT}"] if with_relations else []
+    history_lines = [*(f"({n}) {title}" for n, title in enumerate(history, start=1))]
+    if answer_format.answer == "title":
+        listed = answer_format.title_options == "listed"
+        lines = [
+            f"Given user history in chronological order{and_relations}, name the next item the user will interact "
+            + ("with, from the candidate pool." if listed else "with."),
+            "User history:",
+            *history_lines,
+            *relations,
+            *(["Candidate pool:", *(f"- {title}" for title in candidates)] if listed else []),
+        ]
+        return "\n".join(lines).replace(GRAPH_SLOT + "\n", GRAPH_SLOT)
+    last = _last_letter(candidates)
     lines = [
         f"Given user history in chronological order{and_relations}, recommend an item from the candidate pool "
         "with its index letter.",
         "User history:",
-        *(f"({n}) {title}" for n, title in enumerate(history, start=1)),
+        *history_lines,
         *([f"Relations:\n{GRAPH_SLOT}Candidate pool:"] if with_relations else ["Candidate pool:"]),
         *(f"({LETTERS[n]}) {title}" for n, title in enumerate(candidates)),
         f"Answer with the index letter of one candidate, from A to {last}.",
@@ -66,8 +136,14 @@ def _last_letter(candidates: list[str]) -> str:
     return LETTERS[len(candidates) - 1]
 
 
-def prompt_tokens(tokenizer: PreTrainedTokenizerBase, prompt: str) -> PromptTokens:
-    """Render the prompt with the model's chat template (plain text if it has none) and split at the graph slot."""
+def prompt_tokens(
+    tokenizer: PreTrainedTokenizerBase, prompt: str, answer_titles: list[str] | None = None
+) -> PromptTokens:
+    """Render the prompt with the model's chat template (plain text if it has none) and split at the graph slot.
+
+    With `answer_titles` (the title answer) each title is tokenized as the answer that follows the prompt: alone
+    after the chat template's assistant turn (" Title" after a plain "Answer:"), then the end-of-sequence token.
+    """
     if tokenizer.chat_template:
         messages: list[dict[str, Any]] = [{"role": "user", "content": prompt}]
         text = str(tokenizer.apply_chat_template(messages, add_generation_prompt=True, tokenize=False))
@@ -77,7 +153,14 @@ def prompt_tokens(tokenizer: PreTrainedTokenizerBase, prompt: str) -> PromptToke
     before, _, after = text.partition(GRAPH_SLOT)
     before_ids = tokenizer(before, add_special_tokens=add_special)["input_ids"]
     after_ids = tokenizer(after, add_special_tokens=False)["input_ids"] if after else []
-    return PromptTokens(list(before_ids), list(after_ids))
+    options: tuple[tuple[int, ...], ...] = ()
+    if answer_titles is not None:
+        if tokenizer.eos_token_id is None:
+            raise KragrecError("the title answer needs a tokenizer with an end-of-sequence token")
+        space = "" if tokenizer.chat_template else " "
+        titles = tokenizer([space + title for title in answer_titles], add_special_tokens=False)["input_ids"]
+        options = tuple((*ids, tokenizer.eos_token_id) for ids in titles)
+    return PromptTokens(list(before_ids), list(after_ids), options)
 
 
 def letter_token_ids(tokenizer: PreTrainedTokenizerBase, count: int) -> list[int]:

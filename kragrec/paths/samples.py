@@ -6,7 +6,7 @@ from kragrec.config import Settings
 from kragrec.data.dataset import natural_key
 from kragrec.data.registry import open_dataset
 from kragrec.kg_loader.entity_text import item_label
-from kragrec.models.prompt import LETTERS, llamarec_prompt, prompt_tokens
+from kragrec.models.prompt import LETTERS, AnswerFormat, llamarec_prompt, prompt_tokens
 from kragrec.paths.finder import PathFinder
 from kragrec.paths.preference import PathGroup, path_features
 from kragrec.paths.verbalise import verbalise
@@ -19,11 +19,14 @@ class PathSamples:
 
     features = None  # no sub-graph features: nothing is fed as graph soft tokens
 
-    def __init__(self, settings: Settings, finder: PathFinder, tokenizer, with_relations: bool) -> None:
+    def __init__(
+        self, settings: Settings, finder: PathFinder, tokenizer, with_relations: bool, answer_format: AnswerFormat
+    ) -> None:
         dataset = open_dataset(settings, settings.dataset)
         self.titles = {item.id: item_label(item) for item in dataset.items.values()}
         self.user_index = {user: n for n, user in enumerate(sorted(dataset.users, key=natural_key))}
         self.finder, self.tokenizer, self.with_relations = finder, tokenizer, with_relations
+        self.answer_format = answer_format
         self.popularity = {row["id"]: row["popularity"] for row in finder.store.run("read_items")}
 
     def samples(self, records: list[Record], training: bool, titles: Titles | None = None) -> list[PromptSample]:
@@ -33,14 +36,15 @@ class PathSamples:
         with progress_bar() as bar:
             task = bar.add_task("paths" if self.with_relations else "prompts", total=len(records))
             for record in records:
+                candidates = [names[c] for c in record.candidates]
                 prompt = llamarec_prompt(
-                    [names[i] for i in record.history], [names[c] for c in record.candidates], self.with_relations
+                    [names[i] for i in record.history], candidates, self.with_relations, self.answer_format
                 )
                 groups = self._path_groups(record, names) if self.with_relations else []
                 built.append(
                     PromptSample(
                         record,
-                        prompt_tokens(self.tokenizer, prompt),
+                        prompt_tokens(self.tokenizer, prompt, self.answer_format.answer_titles(candidates)),
                         [],
                         record.label,
                         user_index=self.user_index[record.user],
@@ -59,7 +63,11 @@ class PathSamples:
             found = [(n, paths[(head, c)]) for n, c in enumerate(record.candidates) if paths.get((head, c))]
             if not found:
                 continue
-            lines = [verbalise(p, f"({number})", f"({LETTERS[n]})", names) for n, p in found]
+            lines = [verbalise(p, f"({number})", self._candidate_mark(n), names) for n, p in found]
             ids = self.tokenizer([line + "\n" for line in lines], add_special_tokens=False)["input_ids"]
             groups.append(PathGroup([path_features(p) for _, p in found], [p.hops for _, p in found], lines, ids))
         return groups
+
+    def _candidate_mark(self, position: int) -> str:
+        """How a path line marks its candidate end: by its letter, or not at all when answers are titles."""
+        return f"({LETTERS[position]})" if self.answer_format.answer == "letter" else ""

@@ -19,9 +19,10 @@ def node_text(label: str, key: str, entered_by: str, titles: Mapping[str, str]) 
 
 
 def verbalise(path: ItemPath, head_mark: str, tail_mark: str, titles: Mapping[str, str]) -> str:
-    """The path as alternating nodes and relationship types; the ends carry the history number and option letter."""
-    words = [f"{head_mark} {titles[path.nodes[0][1]]}"]
+    """The path as alternating nodes and relationship types; the ends carry the history number and option letter
+    (an empty mark: the title alone)."""
+    words = [f"{head_mark} {titles[path.nodes[0][1]]}".strip()]
     for relation, (label, key) in zip(path.relations, path.nodes[1:-1], strict=False):
         words += [relation, node_text(label, key, relation, titles)]
-    words += [path.relations[-1], f"{tail_mark} {titles[path.nodes[-1][1]]}"]
+    words += [path.relations[-1], f"{tail_mark} {titles[path.nodes[-1][1]]}".strip()]
     return " -> ".join(words)

@@ -8,6 +8,7 @@ from pathlib import Path
 from kragrec.errors import KragrecError
 from kragrec.models.graph_llm import ANSWER_LOSSES, SOFT_NORMS
 from kragrec.models.llm import DEFAULT_LLM
+from kragrec.models.prompt import AnswerFormat
 from kragrec.paths.preference import PATH_SELECTIONS
 
 
@@ -42,11 +43,18 @@ class TrainConfig:
     llm_dtype: str = "float32"
     soft_tokens: str = "per-graph"
     soft_norm: str = "embedding"
+    answer: str = "title"
+    title_options: str = "hidden"
+    title_scale: float = 1.0
+    lm_weight: float = 0.0
+    train_candidates: int | None = None
     answer_loss: str = "vocab"
     epochs: int = 3
     batch_size: int = 4
     grad_accum: int = 1
     lr: float = 1e-5
+    graph_lr: float | None = None
+    preference_lr: float | None = None
     weight_decay: float = 0.05
     betas: tuple[float, float] = (0.9, 0.95)
     warmup_ratio: float = 0.05
@@ -79,8 +87,16 @@ class TrainConfig:
             raise KragrecError(f"--soft-norm {self.soft_norm!r}: choose one of {', '.join(SOFT_NORMS)}")
         if self.answer_loss not in ANSWER_LOSSES:
             raise KragrecError(f"--answer-loss {self.answer_loss!r}: choose one of {', '.join(ANSWER_LOSSES)}")
+        AnswerFormat(self.answer, self.title_options)  # refuses unknown values
+        if self.train_candidates is not None and self.train_candidates < 2:
+            raise KragrecError(f"--train-candidates {self.train_candidates}: need the target and at least 1 negative")
         if self.path_select not in PATH_SELECTIONS:
             raise KragrecError(f"--path-select {self.path_select!r}: choose one of {', '.join(PATH_SELECTIONS)}")
+
+    @property
+    def answer_format(self) -> AnswerFormat:
+        """How the model answers (title or letter) and whether a title answer sees the candidates listed."""
+        return AnswerFormat(self.answer, self.title_options)
 
     @property
     def evidence(self) -> str:

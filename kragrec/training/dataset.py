@@ -15,10 +15,9 @@ from kragrec.training.samples import PromptSample
 class PromptDataset(Dataset):
     """Builds each sample's PyG sub-graphs on access, so a DataLoader worker does it off the training step."""
 
-    def __init__(self, samples: list[PromptSample], features: GraphFeatures | None, num_candidates: int) -> None:
+    def __init__(self, samples: list[PromptSample], features: GraphFeatures | None) -> None:
         self.samples = samples
         self.features = features
-        self.num_candidates = num_candidates
 
     def __len__(self) -> int:
         return len(self.samples)
@@ -27,7 +26,12 @@ class PromptDataset(Dataset):
         sample = self.samples[index]
         graphs = [self.features.data(g) for g in sample.subgraphs] if self.features is not None else []
         return EncodedSample(
-            sample.tokens, graphs, sample.label, self.num_candidates, sample.user_index, sample.path_groups
+            sample.tokens,
+            graphs,
+            sample.label,
+            len(sample.record.candidates),
+            sample.user_index,
+            sample.path_groups,
         )
 
 

@@ -37,12 +37,17 @@ def start_run_folder(run_dir: Path, settings: Settings, train: dict[str, Any], r
     write_json(run_dir / "config.json", {"settings": jsonable(settings), "train": train})
 
 
+def selection_key(metrics: dict[str, float]) -> tuple[float, float]:
+    """How validations are compared to pick a run's best checkpoint: ACC, ties broken by MRR."""
+    return metrics["acc"], metrics["mrr"]
+
+
 def summarise(run_dir: Path, references: dict[str, dict[str, float]], valid_samples: int) -> dict[str, Any]:
     """The best validation metrics of a run, next to reference rankings of the same validation samples, and the
     training wall time summed over every session that trained it."""
     lines = [json.loads(line) for line in (run_dir / "metrics.jsonl").read_text().splitlines()]
     evaluations = [r for r in lines if "valid" in r]
-    best = max(evaluations, key=lambda r: (r["valid"]["acc"], r["valid"]["mrr"]), default=None)
+    best = max(evaluations, key=lambda r: selection_key(r["valid"]), default=None)
     summary = {
         "run_dir": str(run_dir),
         "train_seconds": max((r["seconds"] for r in lines if "seconds" in r), default=0.0),

@@ -13,7 +13,7 @@ from kragrec.data.dataset import natural_key
 from kragrec.data.prepare import prepared_file
 from kragrec.data.registry import open_dataset
 from kragrec.files import read_jsonl
-from kragrec.models.prompt import PromptTokens, prompt_tokens, recommendation_prompt
+from kragrec.models.prompt import AnswerFormat, PromptTokens, prompt_tokens, recommendation_prompt
 from kragrec.paths.preference import PathGroup
 from kragrec.retrieval.graph_text import subgraphs_as_text
 from kragrec.retrieval.retriever import Retriever, retrieval_query_text
@@ -58,8 +58,9 @@ def _subset(records: list[Record], limit: int | None, seed: int) -> list[Record]
     return [records[i] for i in sorted(chosen)]
 
 
-def training_records(settings: Settings, limit: int | None) -> list[Record]:
-    """Training windows (a seeded subset when limited) with candidates drawn like the prepared ones."""
+def training_records(settings: Settings, limit: int | None, candidates: int | None = None) -> list[Record]:
+    """Training windows (a seeded subset when limited) with candidates drawn like the prepared ones: the target and
+    `candidates` - 1 negatives (default: as many as the prepared lists have)."""
     windows = read_jsonl(prepared_file(settings, "train"))
     chosen = _subset([Record(w["user"], w["history"], w["target"], []) for w in windows], limit, settings.seed)
     dataset = open_dataset(settings, settings.dataset)
@@ -73,7 +74,12 @@ def training_records(settings: Settings, limit: int | None) -> list[Record]:
             r.history,
             r.target,
             draw_candidates(
-                r.target, rated[r.user], all_items, settings.candidates, settings.seed, (TRAIN_CANDIDATE_STREAM, n)
+                r.target,
+                rated[r.user],
+                all_items,
+                candidates or settings.candidates,
+                settings.seed,
+                (TRAIN_CANDIDATE_STREAM, n),
             ),
         )
         for n, r in enumerate(chosen)
@@ -93,7 +99,13 @@ Titles = Mapping[str, str]  # titles of candidates that are not catalogue items 
 
 
 def prompt_samples(
-    records: list[Record], retriever: Retriever, tokenizer, evidence: str, training: bool, titles: Titles | None = None
+    records: list[Record],
+    retriever: Retriever,
+    tokenizer,
+    evidence: str,
+    answer_format: AnswerFormat,
+    training: bool,
+    titles: Titles | None = None,
 ) -> list[PromptSample]:
     """Retrieve for every record (query texts encoded in one batch) and build its prompt tokens.
 
@@ -107,16 +119,18 @@ def prompt_samples(
     samples = []
     for record in records:
         subgraphs = retriever.retrieve(record.history, training=training).subgraphs if evidence != "none" else []
+        candidates = [extra[c] if c in extra else items[c].text for c in record.candidates]
         prompt = recommendation_prompt(
             [items[i].text for i in record.history],
-            [extra[c] if c in extra else items[c].text for c in record.candidates],
+            candidates,
             with_graph=evidence == "graph" and bool(subgraphs),
             evidence_text=subgraphs_as_text(retriever.graph, subgraphs) if evidence == "text" else "",
+            answer_format=answer_format,
         )
         samples.append(
             PromptSample(
                 record,
-                prompt_tokens(tokenizer, prompt),
+                prompt_tokens(tokenizer, prompt, answer_format.answer_titles(candidates)),
                 subgraphs if evidence == "graph" else [],
                 record.label,
                 tuple(g.seed for g in subgraphs),

@@ -8,6 +8,7 @@ from typing import Protocol
 
 from kragrec.config import Settings
 from kragrec.models.llm import load_tokenizer
+from kragrec.models.prompt import AnswerFormat
 from kragrec.paths.finder import open_path_finder
 from kragrec.paths.samples import PathSamples
 from kragrec.retrieval.retriever import Retriever
@@ -30,14 +31,17 @@ class SampleSource(Protocol):
 class RetrievedSamples:
     """K-RagRec-family samples: sub-graphs retrieved per record, fed as soft tokens, as text, or not at all."""
 
-    def __init__(self, retriever: Retriever, tokenizer, evidence: str) -> None:
+    def __init__(self, retriever: Retriever, tokenizer, evidence: str, answer_format: AnswerFormat) -> None:
         self.retriever, self.tokenizer, self.evidence = retriever, tokenizer, evidence
+        self.answer_format = answer_format
         self.features = retriever.features
         self.popularity = {item.id: item.popularity for item in retriever.graph.items.values()}
 
     def samples(self, records: list[Record], training: bool, titles: Titles | None = None) -> list[PromptSample]:
         """Retrieve and build the prompts (query texts encoded in one batch)."""
-        return prompt_samples(records, self.retriever, self.tokenizer, self.evidence, training, titles)
+        return prompt_samples(
+            records, self.retriever, self.tokenizer, self.evidence, self.answer_format, training, titles
+        )
 
 
 @contextmanager
@@ -48,9 +52,9 @@ def open_sample_source(
     tokenizer = load_tokenizer(config.llm, settings.cache_dir)
     if config.prompt == "llamarec":
         with open_path_finder(settings) as finder:
-            yield PathSamples(settings, finder, tokenizer, with_relations=config.evidence == "paths")
+            yield PathSamples(settings, finder, tokenizer, config.evidence == "paths", config.answer_format)
     elif retriever is not None:
-        yield RetrievedSamples(retriever, tokenizer, config.evidence)
+        yield RetrievedSamples(retriever, tokenizer, config.evidence, config.answer_format)
     else:
         with open_retriever(settings) as opened:
-            yield RetrievedSamples(opened, tokenizer, config.evidence)
+            yield RetrievedSamples(opened, tokenizer, config.evidence, config.answer_format)

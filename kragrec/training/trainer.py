@@ -14,7 +14,6 @@ import numpy as np
 import torch
 from lightning_fabric import Fabric
 from lightning_fabric.strategies import DDPStrategy
-from lightning_fabric.utilities.apply_func import move_data_to_device
 from torch.utils.data import DataLoader
 
 from kragrec.config import Settings
@@ -23,10 +22,11 @@ from kragrec.errors import KragrecError
 from kragrec.evaluation.metrics import chance_metrics, metrics_from_ranks, target_ranks
 from kragrec.files import json_line, jsonable, replace_dir_atomically, write_json
 from kragrec.memory import bound_heap_growth
+from kragrec.models.batch_scores import scored_batches
 from kragrec.models.checkpoint import load_trained_parts, save_trained_parts
 from kragrec.models.collate import collate
 from kragrec.models.graph_encoder import GraphEncoder, Projector
-from kragrec.models.graph_llm import GraphLLM, LoraSettings
+from kragrec.models.graph_llm import GraphLLM, LoraSettings, TitleHead
 from kragrec.models.llm import load_llm, load_tokenizer
 from kragrec.models.path_llm import PathLLM
 from kragrec.models.prompt import letter_token_ids
@@ -35,7 +35,7 @@ from kragrec.progress import progress_bar
 from kragrec.retrieval.subgraph import GraphFeatures
 from kragrec.training.config import TrainConfig
 from kragrec.training.dataset import EpochOrder, PromptDataset
-from kragrec.training.run_folder import TrainingClock, start_run_folder, summarise
+from kragrec.training.run_folder import TrainingClock, selection_key, start_run_folder, summarise
 from kragrec.training.samples import PromptSample, evaluation_records, training_records
 from kragrec.training.schedule import warmup_cosine
 from kragrec.training.sources import open_sample_source
@@ -54,7 +54,7 @@ class TrainingData:
 def prepare_training_data(settings: Settings, config: TrainConfig) -> TrainingData:
     """Build every training and validation sample through the method's (cached) retriever or path finder."""
     with open_sample_source(settings, config) as source:
-        train = source.samples(training_records(settings, config.max_train), training=True)
+        train = source.samples(training_records(settings, config.max_train, config.train_candidates), training=True)
         valid = source.samples(evaluation_records(settings, "valid", config.max_valid), training=False)
         return TrainingData(train, valid, source.features, source.popularity)
 
@@ -73,11 +73,12 @@ def build_model(settings: Settings, config: TrainConfig, features: GraphFeatures
     targets = tuple(name.strip() for name in config.lora_targets.split(",") if name.strip())
     lora = LoraSettings(config.lora_r, config.lora_alpha, config.lora_dropout, targets)
     letters = letter_token_ids(tokenizer, settings.candidates)
+    title_head = TitleHead(config.title_scale, config.lm_weight) if config.answer == "title" else None
     if config.evidence == "paths":
         preference = None
         if config.path_select == "learned":
             preference = UserPreference(len(open_dataset(settings, settings.dataset).users), config.user_dim)
-        return PathLLM(llm, letters, preference, config.mode, lora, config.answer_loss)
+        return PathLLM(llm, letters, preference, config.mode, lora, config.answer_loss, title_head)
     encoder = projector = None
     if config.uses_graph:
         assert features is not None
@@ -99,21 +100,25 @@ def build_model(settings: Settings, config: TrainConfig, features: GraphFeatures
         lora,
         config.soft_norm,
         config.answer_loss,
+        title_head,
     )
 
 
-@torch.no_grad()
-def evaluate(model: GraphLLM, loader: DataLoader) -> tuple[dict[str, float], np.ndarray]:
-    """Metrics and per-sample target ranks of a model over a loader (one forward pass per batch)."""
-    was_training = model.training
-    model.eval()
-    ranks = []
-    for batch in loader:
-        scores = model.scores(move_data_to_device(batch, model.input_device)).float().cpu().numpy()
-        ranks.append(target_ranks(scores, batch.labels.numpy()))
-    model.train(was_training)
+def evaluate(model: GraphLLM, loader: DataLoader, bf16: bool) -> tuple[dict[str, float], np.ndarray]:
+    """Metrics and per-sample target ranks of a model over a loader, scored exactly as `kragrec eval` scores."""
+    ranks = [target_ranks(scores, batch.labels.cpu().numpy()) for batch, scores in scored_batches(model, loader, bf16)]
     all_ranks = np.concatenate(ranks) if ranks else np.zeros(0, dtype=np.int64)
     return metrics_from_ranks(all_ranks), all_ranks
+
+
+def parameter_groups(model: GraphLLM, config: TrainConfig) -> list[dict[str, Any]]:
+    """The trainable parameters in groups with their own learning rates: the LLM's adapter at --lr, the graph encoder
+    and projector at --graph-lr, the preference module at --preference-lr (each defaulting to --lr)."""
+    rates = {"encoder": config.graph_lr, "projector": config.graph_lr, "preference": config.preference_lr}
+    groups = [{"name": "llm", "params": [p for p in model.llm.parameters() if p.requires_grad], "lr": config.lr}]
+    for name, module in model.trained_modules().items():
+        groups.append({"name": name, "params": list(module.parameters()), "lr": rates.get(name) or config.lr})
+    return [group for group in groups if group["params"]]
 
 
 def _rng_state() -> dict[str, Any]:
@@ -139,6 +144,7 @@ class Progress:
     batches_in_epoch: int = 0
     step: int = 0
     best_acc: float = -1.0
+    best_mrr: float = -1.0  # breaks ACC ties (selection_key)
     bad_evaluations: int = 0
     stopped_early: bool = False
     seconds: float = 0.0  # training wall time so far, validations included, summed over resumed sessions
@@ -201,8 +207,9 @@ def train_worker(fabric: Fabric, arguments: LaunchArguments) -> None:
     fabric.seed_everything(settings.seed)
     model = build_model(settings, config, data.features)
     trainable = [p for p in model.parameters() if p.requires_grad]
-    optimizer = torch.optim.AdamW(trainable, lr=config.lr, weight_decay=config.weight_decay, betas=config.betas)
-    train_set = PromptDataset(data.train, data.features, settings.candidates)
+    groups = parameter_groups(model, config)
+    optimizer = torch.optim.AdamW(groups, lr=config.lr, weight_decay=config.weight_decay, betas=config.betas)
+    train_set = PromptDataset(data.train, data.features)
     sampler = EpochOrder(len(train_set), settings.seed, shuffle=True, rank=fabric.global_rank, world=fabric.world_size)
     steps_per_epoch = max(1, len(sampler) // (config.batch_size * config.grad_accum))
     total_steps = steps_per_epoch * config.epochs
@@ -216,7 +223,7 @@ def train_worker(fabric: Fabric, arguments: LaunchArguments) -> None:
     if resume and (run_dir / "checkpoints" / "last").is_dir():  # after placement: the state follows the weights
         progress = _load_checkpoint(run_dir / "checkpoints" / "last", model, optimizer, scheduler)
     valid_loader = DataLoader(
-        PromptDataset(data.valid, data.features, settings.candidates),
+        PromptDataset(data.valid, data.features),
         batch_size=config.batch_size,
         collate_fn=collate,
         num_workers=config.num_workers,
@@ -234,10 +241,10 @@ def train_worker(fabric: Fabric, arguments: LaunchArguments) -> None:
     def validate_and_checkpoint(validate: bool) -> None:
         if validate:
             if fabric.is_global_zero:
-                metrics, _ = evaluate(model, valid_loader)
-                improved = metrics["acc"] > progress.best_acc
+                metrics, _ = evaluate(model, valid_loader, config.bf16)
+                improved = selection_key(metrics) > (progress.best_acc, progress.best_mrr)
                 if improved:
-                    progress.best_acc = metrics["acc"]
+                    progress.best_acc, progress.best_mrr = selection_key(metrics)
                     progress.bad_evaluations = 0
                     save_trained_parts(model, run_dir / "checkpoints" / "best")
                 else:
@@ -248,6 +255,7 @@ def train_worker(fabric: Fabric, arguments: LaunchArguments) -> None:
             stop = fabric.broadcast(progress.bad_evaluations >= config.patience, src=0)
             progress.stopped_early = bool(stop)
             progress.best_acc = float(fabric.broadcast(progress.best_acc, src=0))
+            progress.best_mrr = float(fabric.broadcast(progress.best_mrr, src=0))
         if fabric.is_global_zero:
             _save_checkpoint(run_dir / "checkpoints" / "last", model, optimizer, scheduler, progress)
         fabric.barrier()
