@@ -1,8 +1,8 @@
 """GraphLLM: projected sub-graph vectors inserted as soft prompt tokens; one pass scores the candidates.
 
 Answer heads: "title" scores each candidate by the mean log-probability of its title tokens (and end marker) after
-the prompt; the prompt runs once and the candidates' titles attend to its cached keys and values. "letter" scores
-the candidates' letters at the answer position (the papers' verbalizer). Either way the scores and their
+the prompt; the prompt runs once, packed with the candidates' titles, which attend to it and to themselves. "letter"
+scores the candidates' letters at the answer position (the papers' verbalizer). Either way the scores and their
 log-softmax are computed in fp32 from the last hidden states, whatever precision the transformer body runs in:
 bf16 logits near 30 are rounded to steps of 0.125-0.25 and tie distinct candidates.
 """
@@ -151,31 +151,15 @@ class GraphLLM(nn.Module):
         parts = (("encoder", self.encoder), ("projector", self.projector))
         return {name: module for name, module in parts if module is not None}
 
-    def _prompt_inputs(
-        self, batch: ModelBatch, soft: list[torch.Tensor] | None
-    ) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
-        """Left-padded prompt embeddings with each sample's soft tokens in its slot; attention mask; positions.
-
-        `soft` are the embeddings that fill each prompt's slot; by default the projected sub-graph tokens.
-        """
+    def _prompt_rows(self, batch: ModelBatch, soft: list[torch.Tensor] | None) -> list[torch.Tensor]:
+        """Each sample's prompt embeddings with its soft tokens in the slot (by default the projected sub-graphs)."""
         embed = self._embeddings()
         soft = self.graph_tokens(batch) if soft is None else soft
         device = embed.weight.device
-        rows = [
+        return [
             torch.cat([embed(before.to(device)), tokens, embed(after.to(device))])
             for before, tokens, after in zip(batch.before, soft, batch.after, strict=True)
         ]
-        width = max(len(row) for row in rows)
-        pad = embed.weight.new_zeros((1, embed.embedding_dim))
-        inputs = torch.stack([torch.cat([pad.expand(width - len(row), -1), row]) for row in rows])
-        mask = torch.stack(
-            [
-                torch.cat([torch.zeros(width - len(row), dtype=torch.long), torch.ones(len(row), dtype=torch.long)])
-                for row in rows
-            ]
-        ).to(device)
-        positions = (mask.cumsum(dim=1) - 1).clamp(min=0)
-        return inputs, mask, positions
 
     def fp32_logits(self, hidden: torch.Tensor) -> torch.Tensor:
         """Vocabulary logits of hidden states, computed in fp32 outside any autocast (exact scores to rank by)."""
@@ -187,45 +171,61 @@ class GraphLLM(nn.Module):
 
     def last_logits(self, batch: ModelBatch, soft: list[torch.Tensor] | None = None) -> torch.Tensor:
         """Vocabulary logits at the answer position of every sample, in fp32: [batch, vocab]."""
-        inputs, mask, positions = self._prompt_inputs(batch, soft)
+        rows = self._prompt_rows(batch, soft)
+        width = max(len(row) for row in rows)
+        inputs = torch.stack([nn.functional.pad(row, (0, 0, width - len(row), 0)) for row in rows])  # left-padded
+        mask = torch.stack([torch.arange(width, device=inputs.device) >= width - len(row) for row in rows]).long()
+        positions = (mask.cumsum(dim=1) - 1).clamp(min=0)
         hidden = self.llm.get_decoder()(inputs_embeds=inputs, attention_mask=mask, position_ids=positions)
         return self.fp32_logits(hidden.last_hidden_state[:, -1, :])
 
     def title_log_probs(self, batch: ModelBatch, soft: list[torch.Tensor] | None = None) -> torch.Tensor:
         """Mean log-probability of every candidate's answer tokens after its sample's prompt: [batch, candidates].
 
-        The prompt runs once per sample; its keys and values are repeated for the M candidates, whose answer tokens
-        then run together, attending to the prompt and to their own earlier tokens (the same numbers as M separate
-        passes of prompt + answer).
+        One pass per sample over its prompt followed by all M answers, packed: a 4-D mask lets each answer token
+        attend to the prompt and to the earlier tokens of its own answer only, and its positions continue the
+        prompt's, so every answer is scored as if it alone followed the prompt (the same numbers as M passes).
         """
         assert batch.option_ids is not None and batch.option_mask is not None
-        decoder = self.llm.get_decoder()
-        inputs, mask, positions = self._prompt_inputs(batch, soft)
-        prompt = decoder(inputs_embeds=inputs, attention_mask=mask, position_ids=positions, use_cache=True)
-        count, length = batch.option_ids.shape[1:]
-        cache = prompt.past_key_values
-        cache.batch_repeat_interleave(count)
-        device = inputs.device
-        option_ids = batch.option_ids.to(device).flatten(0, 1)  # [batch * M, length]
-        option_mask = batch.option_mask.to(device).flatten(0, 1)
-        prompt_lengths = mask.sum(dim=1).repeat_interleave(count)
-        answers = decoder(
-            input_ids=option_ids,
-            attention_mask=torch.cat([mask.repeat_interleave(count, dim=0), option_mask], dim=1),
-            position_ids=prompt_lengths[:, None] + torch.arange(length, device=device),
-            past_key_values=cache,
+        embed = self._embeddings()
+        prompts = self._prompt_rows(batch, soft)
+        device = embed.weight.device
+        option_ids, real = batch.option_ids.to(device), batch.option_mask.to(device).bool()  # [batch, M, length]
+        lengths = real.sum(dim=2)
+        prompt_lengths = torch.tensor([len(p) for p in prompts], device=device)
+        # where each answer starts in its row, and the row position of every answer token and of its predictor
+        starts = prompt_lengths[:, None] + lengths.cumsum(dim=1) - lengths
+        step = torch.arange(option_ids.shape[2], device=device)
+        token_at = starts[:, :, None] + step
+        predictor_at = torch.where(step == 0, prompt_lengths[:, None, None] - 1, token_at - 1)
+        width = int((prompt_lengths + lengths.sum(dim=1)).max())
+        segment = torch.full((len(prompts), width), -1, device=device)  # -1 padding, 0 prompt, m + 1 answer m
+        positions = torch.zeros((len(prompts), width), dtype=torch.long, device=device)
+        rows = []
+        for sample, prompt in enumerate(prompts):
+            answers = option_ids[sample][real[sample]]
+            rows.append(
+                nn.functional.pad(torch.cat([prompt, embed(answers)]), (0, 0, 0, width - len(prompt) - len(answers)))
+            )
+            at = token_at[sample][real[sample]]
+            segment[sample, : len(prompt)] = 0
+            segment[sample, at] = real[sample].nonzero()[:, 0] + 1
+            positions[sample, : len(prompt)] = torch.arange(len(prompt), device=device)
+            positions[sample, at] = len(prompt) + step.expand_as(real[sample])[real[sample]]
+        causal = torch.ones((width, width), dtype=torch.bool, device=device).tril()
+        query, key = segment[:, :, None], segment[:, None, :]
+        visible = causal & (key >= 0) & ((key == 0) | (key == query))
+        visible |= torch.eye(width, dtype=torch.bool, device=device) & (query < 0)  # padding rows see themselves
+        hidden = self.llm.get_decoder()(
+            inputs_embeds=torch.stack(rows), attention_mask=visible[:, None], position_ids=positions
         ).last_hidden_state
-        # the prompt's last state predicts each answer's first token, an answer token's state the next one
-        predictors = torch.cat(
-            [prompt.last_hidden_state[:, -1:, :].repeat_interleave(count, dim=0), answers[:, :-1, :]], dim=1
+        owner = torch.arange(len(prompts), device=device)[:, None, None].expand_as(real)[real]
+        logits = self.fp32_logits(hidden[owner, predictor_at[real]])
+        token_log_probs = torch.zeros(real.shape, device=logits.device)
+        token_log_probs[real.to(logits.device)] = -nn.functional.cross_entropy(
+            logits, option_ids[real].to(logits.device), reduction="none"
         )
-        logits = self.fp32_logits(predictors)
-        token_log_probs = -nn.functional.cross_entropy(
-            logits.flatten(0, 1), option_ids.to(logits.device).flatten(), reduction="none"
-        ).view(option_ids.shape)
-        weights = option_mask.to(logits.device).float()
-        means = (token_log_probs * weights).sum(dim=1) / weights.sum(dim=1).clamp_min(1.0)
-        return means.view(-1, count)
+        return token_log_probs.sum(dim=2) / lengths.to(logits.device).clamp_min(1)
 
     def forward(self, batch: ModelBatch) -> torch.Tensor:
         """The training loss (forward is what data-parallel wrappers synchronise gradients through)."""
