@@ -1,17 +1,22 @@
-"""SASRec baseline: causal and padding-safe, learns a sequential pattern, trains and evaluates as a run."""
+"""SASRec baseline: reference initialisation, one sample per prefix, causal and padding-safe, learns a sequential
+pattern, trains, resumes exactly and evaluates as a run."""
 
 from __future__ import annotations
 
 import itertools
 import json
+import math
 
 import numpy as np
 import pytest
 import torch
+from torch import nn
 
-from kragrec.baselines.sasrec import SASRec, SasrecConfig, right_padded
+from kragrec.baselines.sasrec import PAD, SASRec, SasrecConfig, right_padded
 from kragrec.baselines.sasrec_training import (
+    MODEL_FILE,
     Sequences,
+    prefix_samples,
     sasrec_config,
     top_unseen_before,
     train_one_epoch,
@@ -20,7 +25,38 @@ from kragrec.baselines.sasrec_training import (
 from kragrec.errors import KragrecError
 from kragrec.evaluation.evaluate import evaluate_run
 
-SMALL = SasrecConfig(hidden=32, blocks=2, heads=1, dropout=0.0, max_len=12, lr=5e-3, batch_size=16)
+SMALL = SasrecConfig(hidden=32, blocks=2, heads=1, inner=64, dropout=0.0, max_len=12, lr=5e-3, batch_size=16)
+
+
+def test_initialisation_starts_near_uniform_scores_like_the_reference():
+    torch.manual_seed(0)
+    items = 1682  # ML-100K's catalogue
+    model = SASRec(items, SasrecConfig())
+    assert not model.items.weight[PAD].any()
+    for name, parameter in model.named_parameters():
+        if name.endswith("bias") or "norm" in name:  # LayerNorms: weight 1, bias 0; every other bias 0
+            expected = 1.0 if name.endswith("weight") else 0.0
+            assert torch.all(parameter == expected), name
+        else:  # embeddings, attention and feed-forward maps: N(0, 0.02)
+            assert abs(parameter.std().item() - 0.02) < 0.002, name
+    first, second = model.blocks.layers  # drawn separately, not copies of one layer
+    assert not torch.equal(first.linear1.weight, second.linear1.weight)
+    sequences = torch.randint(1, items + 1, (64, 30), generator=torch.Generator().manual_seed(0))
+    logits = model.eval().next_item_logits(sequences, torch.full((64,), 30))
+    assert logits.abs().max() < 1.5  # PyTorch's default N(0, 1) tied embeddings gave logits of about +-64
+    loss = nn.functional.cross_entropy(logits[:, 1:], torch.randint(0, items, (64,)))
+    assert abs(loss.item() - math.log(items)) < 0.05  # the default initialisation's first loss was 36, not 7.4
+
+
+def test_every_prefix_is_one_sample_of_at_most_max_len_items():
+    samples = prefix_samples([[1, 2, 3, 4, 5], [6], [7, 8], []], max_len=3)
+    assert len(samples) == 5  # 4 prefixes of the first user, none of a single item, 1 of the pair
+    assert samples.windows.tolist() == [[1, 0, 0], [1, 2, 0], [1, 2, 3], [2, 3, 4], [7, 0, 0]]
+    assert samples.lengths.tolist() == [1, 2, 3, 3, 1]
+    assert samples.targets.tolist() == [2, 3, 4, 5, 8]
+    long = list(range(1, 101))
+    assert len(prefix_samples([long], max_len=50)) == 99
+    assert prefix_samples([long], max_len=50).windows[-1].tolist() == list(range(50, 100))
 
 
 def test_later_items_and_padding_do_not_change_earlier_states():
@@ -59,12 +95,14 @@ def test_learns_that_each_item_is_followed_by_the_next():
     torch.manual_seed(0)
     items = 30
     users = [[(start + k) % items + 1 for k in range(8)] for start in range(items)]
+    samples = prefix_samples(users, SMALL.max_len)
     model = SASRec(items, SMALL)
     optimizer = torch.optim.AdamW(model.parameters(), lr=SMALL.lr)
     generator = torch.Generator().manual_seed(0)
-    first = train_one_epoch(model, optimizer, users, SMALL, generator)
-    for _ in range(60):
-        last = train_one_epoch(model, optimizer, users, SMALL, generator)
+    first = train_one_epoch(model, optimizer, samples, SMALL, generator)
+    assert abs(first - math.log(items)) < 1.0  # the first batches start from near-uniform scores
+    for _ in range(15):
+        last = train_one_epoch(model, optimizer, samples, SMALL, generator)
     assert last < first / 4
     model.eval()
     sequences, lengths = right_padded([[3, 4, 5], [10, 11]], SMALL.max_len)
@@ -90,6 +128,24 @@ def test_sasrec_run_trains_validates_and_evaluates_deterministically(tiny_setup,
     assert np.isfinite(first["metrics"]["mrr"])
     hallucination, _ = evaluate_run(run_dir, settings, "test", "best", tmp_path / "c", fictional=4)
     assert hallucination["fictional_first"] == 0.0  # unknown items get no score: never ranked first
+
+
+def test_resume_continues_exactly_as_an_uninterrupted_run(tiny_setup):
+    settings, root = tiny_setup
+    config = SasrecConfig(**{**SMALL.__dict__, "dropout": 0.3, "epochs": 4, "val_every": 2, "patience": 9})
+    train_sasrec(settings, root / "sasrec-whole", config)
+    train_sasrec(settings, root / "sasrec-parts", SasrecConfig(**{**config.__dict__, "epochs": 2}))
+    torch.manual_seed(123)  # whatever ran in between, the resumed run restores its own random state
+    train_sasrec(settings, root / "sasrec-parts", config, resume=True)
+    whole, parts = (
+        torch.load(root / n / "checkpoints" / "last" / MODEL_FILE) for n in ("sasrec-whole", "sasrec-parts")
+    )
+    assert whole.keys() == parts.keys() and all(torch.equal(whole[k], parts[k]) for k in whole)
+    losses = [
+        [json.loads(line).get("loss") for line in (root / n / "metrics.jsonl").read_text().splitlines()]
+        for n in ("sasrec-whole", "sasrec-parts")
+    ]
+    assert [x for x in losses[0] if x] == [x for x in losses[1] if x]
 
 
 def test_options_sasrec_does_not_use_are_refused():

@@ -95,16 +95,46 @@ def sasrec_scores(model: SASRec, sequences: Sequences, records: list[Record], sp
     return np.concatenate(rows) if rows else np.zeros((0, 0))
 
 
-def train_one_epoch(model: SASRec, optimizer, users: list[list[int]], config: SasrecConfig, generator) -> float:
-    """One shuffled pass over the users' sequences, next-item cross-entropy at every position; mean loss."""
-    order = torch.randperm(len(users), generator=generator).tolist()
+@dataclass(frozen=True)
+class PrefixSamples:
+    """One training sample per prefix: the up to max_len items before position t of a user's sequence (right-padded
+    windows), and the item at t, for every t >= 1 of every user."""
+
+    windows: torch.Tensor  # [samples, max_len] item indexes, PAD after each window's length
+    lengths: torch.Tensor  # [samples] real items in each window (1..max_len)
+    targets: torch.Tensor  # [samples] the item that follows each window
+
+    def __len__(self) -> int:
+        return len(self.targets)
+
+
+def prefix_samples(users: list[list[int]], max_len: int) -> PrefixSamples:
+    """Every prefix of every sequence as a sample, users in order and positions in order within a user."""
+    count = sum(max(len(u) - 1, 0) for u in users)
+    windows = np.full((count, max_len), PAD, dtype=np.int64)
+    lengths = np.zeros(count, dtype=np.int64)
+    targets = np.zeros(count, dtype=np.int64)
+    row = 0
+    for items in users:
+        for t in range(1, len(items)):
+            window = items[max(0, t - max_len) : t]
+            windows[row, : len(window)] = window
+            lengths[row], targets[row] = len(window), items[t]
+            row += 1
+    return PrefixSamples(torch.from_numpy(windows), torch.from_numpy(lengths), torch.from_numpy(targets))
+
+
+def train_one_epoch(model: SASRec, optimizer, samples: PrefixSamples, config: SasrecConfig, generator) -> float:
+    """One pass over the prefix samples in a shuffled order drawn from `generator`: full-softmax cross-entropy of
+    each sample's next item at its window's last real position (padding is never a class); mean loss."""
+    order = torch.randperm(len(samples), generator=generator)
     losses = []
     for start in range(0, len(order), config.batch_size):
-        chunk = [users[i] for i in order[start : start + config.batch_size]]
-        inputs, _ = right_padded([u[:-1] for u in chunk], config.max_len)
-        targets, _ = right_padded([u[1:] for u in chunk], config.max_len)
-        logits = model.all_item_logits(inputs)
-        loss = nn.functional.cross_entropy(logits.flatten(0, 1), targets.flatten(), ignore_index=PAD)
+        chosen = order[start : start + config.batch_size]
+        lengths = samples.lengths[chosen]
+        inputs = samples.windows[chosen, : int(lengths.max())]
+        logits = model.next_item_logits(inputs, lengths)[:, PAD + 1 :]
+        loss = nn.functional.cross_entropy(logits, samples.targets[chosen] - 1)
         optimizer.zero_grad(set_to_none=True)
         loss.backward()
         optimizer.step()
@@ -113,7 +143,10 @@ def train_one_epoch(model: SASRec, optimizer, users: list[list[int]], config: Sa
 
 
 def train_sasrec(settings: Settings, run_dir: Path, config: SasrecConfig, resume: bool = False) -> dict[str, Any]:
-    """Train with validation every `val_every` epochs, early stopping on valid ACC; best and last checkpoints."""
+    """Train with validation every `val_every` epochs, early stopping on valid ACC; best and last checkpoints.
+
+    `last` holds what an exact resume needs: the optimizer, the sample-order generator and the global RNG (dropout).
+    """
     sequences = user_sequences(settings)
     valid = evaluation_records(settings, "valid", None)
     labels = np.array([r.label for r in valid])
@@ -128,15 +161,17 @@ def train_sasrec(settings: Settings, run_dir: Path, config: SasrecConfig, resume
         model.load_state_dict(torch.load(last / MODEL_FILE, weights_only=True))
         optimizer.load_state_dict(saved["optimizer"])
         generator.set_state(saved["generator"])
+        if "torch_rng" in saved:  # dropout's draws; checkpoints from before it was kept resume without it
+            torch.set_rng_state(saved["torch_rng"])
         state = saved["progress"]
     start_run_folder(run_dir, settings, {"method": "sasrec", "run_dir": str(run_dir), **asdict(config)}, resume)
-    users = [u for u in sequences.train.values() if len(u) >= 2]
+    samples = prefix_samples(list(sequences.train.values()), config.max_len)
     model.train()
     with (run_dir / "metrics.jsonl").open("a", encoding="utf-8") as log, progress_bar() as bar:
         task = bar.add_task("sasrec", total=config.epochs, completed=state["epoch"])
         clock = TrainingClock(state.get("seconds", 0.0))  # checkpoints from before the clock have no seconds
         while state["epoch"] < config.epochs and state["bad"] < config.patience:
-            loss = train_one_epoch(model, optimizer, users, config, generator)
+            loss = train_one_epoch(model, optimizer, samples, config, generator)
             state["epoch"] += 1
             state["seconds"] = clock.tick()
             record = {"step": state["epoch"], "epoch": state["epoch"], "loss": loss, "seconds": state["seconds"]}
@@ -158,7 +193,12 @@ def train_sasrec(settings: Settings, run_dir: Path, config: SasrecConfig, resume
                 state["bad"] += 1
             with replace_dir_atomically(last) as staging:
                 torch.save(model.state_dict(), staging / MODEL_FILE)
-                progress = {"optimizer": optimizer.state_dict(), "generator": generator.get_state(), "progress": state}
+                progress = {
+                    "optimizer": optimizer.state_dict(),
+                    "generator": generator.get_state(),
+                    "torch_rng": torch.get_rng_state(),
+                    "progress": state,
+                }
                 torch.save(progress, staging / STATE_FILE)
     popularity = target_ranks(score_baseline("popularity", settings, valid, train_popularity(settings)).scores, labels)
     references = {"popularity": metrics_from_ranks(popularity), "chance": chance_metrics(settings.candidates)}
@@ -177,5 +217,9 @@ def sasrec_config(options: dict[str, Any]) -> SasrecConfig:
 def load_sasrec(folder: Path, num_items: int, config: SasrecConfig) -> SASRec:
     """A trained SASRec from a checkpoint folder, in eval mode."""
     model = SASRec(num_items, config)
-    model.load_state_dict(torch.load(folder / MODEL_FILE, weights_only=True))
+    try:
+        model.load_state_dict(torch.load(folder / MODEL_FILE, weights_only=True))
+    except RuntimeError as error:  # e.g. a run from before the feed-forward width was an option (it was hidden)
+        message = f"{folder}: the SASRec checkpoint does not fit its run's config (an older kragrec's?); retrain"
+        raise KragrecError(message) from error
     return model.eval()
