@@ -21,7 +21,7 @@ from kragrec.evaluation.baselines import score_baseline, train_popularity
 from kragrec.evaluation.metrics import chance_metrics, metrics_from_ranks, target_ranks
 from kragrec.files import json_line, replace_dir_atomically
 from kragrec.progress import progress_bar
-from kragrec.training.run_folder import TrainingClock, start_run_folder, summarise
+from kragrec.training.run_folder import TrainingClock, selection_key, start_run_folder, summarise
 from kragrec.training.samples import Record, evaluation_records
 
 MODEL_FILE = "sasrec.pt"
@@ -154,7 +154,7 @@ def train_sasrec(settings: Settings, run_dir: Path, config: SasrecConfig, resume
     model = SASRec(len(sequences.index_of), config)
     optimizer = torch.optim.AdamW(model.parameters(), lr=config.lr, weight_decay=config.weight_decay)
     generator = torch.Generator().manual_seed(settings.seed)
-    state = {"epoch": 0, "best_acc": -1.0, "bad": 0, "seconds": 0.0}
+    state = {"epoch": 0, "best_acc": -1.0, "best_mrr": -1.0, "bad": 0, "seconds": 0.0}
     last = run_dir / "checkpoints" / "last"
     if resume and last.is_dir():
         saved = torch.load(last / STATE_FILE, weights_only=False)
@@ -185,8 +185,8 @@ def train_sasrec(settings: Settings, run_dir: Path, config: SasrecConfig, resume
             record = {"step": state["epoch"], "epoch": state["epoch"], "valid": metrics, "seconds": state["seconds"]}
             log.write(json_line(record) + "\n")
             log.flush()
-            if metrics["acc"] > state["best_acc"]:
-                state["best_acc"], state["bad"] = metrics["acc"], 0
+            if selection_key(metrics) > (state["best_acc"], state.get("best_mrr", -1.0)):  # older states lack MRR
+                (state["best_acc"], state["best_mrr"]), state["bad"] = selection_key(metrics), 0
                 with replace_dir_atomically(run_dir / "checkpoints" / "best") as staging:
                     torch.save(model.state_dict(), staging / MODEL_FILE)
             else:
