@@ -431,6 +431,16 @@ def eval_command(
             help="LlamaRec protocol: this sasrec run retrieves the top-M of all items, the run re-ranks them.",
         ),
     ] = None,
+    prior: Annotated[
+        Path | None,
+        typer.Option(
+            "--prior",
+            help="Mix in this run's scores (a sasrec run: collaborative prior), the share chosen on valid samples.",
+        ),
+    ] = None,
+    prior_valid: Annotated[
+        int, typer.Option("--prior-valid", help="With --prior and --method: valid samples that choose the share.")
+    ] = 200,
 ) -> None:
     """Score every sample of a split's prepared candidate lists; write predictions.jsonl and metrics.json."""
     from kragrec.evaluation.evaluate import evaluate_baseline, evaluate_run
@@ -451,11 +461,22 @@ def eval_command(
         show_full_ranking(evaluate_full_ranking(run_dir, full_ranking, settings_from(), split, out, max_samples))
         return
     if run_dir is not None:
-        report, reference = evaluate_run(run_dir, settings_from(), split, checkpoint, out, fictional, max_samples)
+        report, reference = evaluate_run(
+            run_dir, settings_from(), split, checkpoint, out, fictional, max_samples, prior
+        )
     else:
         answer_format = AnswerFormat(answer, title_options)
         report, reference = evaluate_baseline(
-            str(method), settings_from(), split, out, llm or DEFAULT_LLM, fictional, max_samples, answer_format
+            str(method),
+            settings_from(),
+            split,
+            out,
+            llm or DEFAULT_LLM,
+            fictional,
+            max_samples,
+            answer_format,
+            prior,
+            prior_valid,
         )
     show_evaluation(report, reference)
 

@@ -191,6 +191,12 @@ def show_evaluation(report: dict[str, Any], reference: dict[str, Any] | None) ->
     cold = [(r["method"], r["cold_start"]) for r in rows]
     title = f"cold start: the {report['cold_start']['samples']} samples with the least rated targets"
     stdout_console.print(_metric_table(title, cold, None))
+    if "prior" in report:
+        prior = report["prior"]
+        stdout_console.print(
+            f"mixed with the {escape(prior['method'])} run {escape(prior['run'])} at share {prior['share']:.2f}, "
+            f"chosen on {prior['valid_samples']} validation samples"
+        )
     for row in rows:
         if "fictional_first" in row:
             stdout_console.print(

@@ -7,9 +7,12 @@ import json
 import numpy as np
 import pytest
 
+from kragrec.baselines.sasrec import SasrecConfig
+from kragrec.baselines.sasrec_training import train_sasrec
 from kragrec.errors import KragrecError
 from kragrec.evaluation.baselines import score_baseline, train_popularity
 from kragrec.evaluation.evaluate import evaluate_baseline, evaluate_run
+from kragrec.evaluation.fusion import mixed_scores
 from kragrec.evaluation.metrics import metrics_from_ranks
 from kragrec.evaluation.runs import open_run
 from kragrec.files import read_jsonl
@@ -79,6 +82,27 @@ def test_random_baseline_is_seeded(tiny_setup):
         score_baseline("random", settings, evaluation_records(settings, "valid", None), {}).scores,
         score_baseline("random", settings, evaluation_records(settings, "valid", None), {}).scores,
     )
+
+
+def _scores(folder) -> np.ndarray:
+    rows = read_jsonl(folder / "predictions.jsonl")
+    return np.array([[-np.inf if s is None else s for s in row["scores"]] for row in rows])
+
+
+def test_a_prior_run_is_mixed_in_at_the_share_that_ranks_the_runs_validation_best(trained_run, tmp_path):
+    settings, run_dir = trained_run
+    prior_dir = tmp_path / "sasrec"
+    train_sasrec(settings, prior_dir, SasrecConfig(hidden=16, epochs=2, val_every=1))
+    evaluate_run(run_dir, settings, "test", "best", tmp_path / "alone")
+    evaluate_run(prior_dir, settings, "test", "best", tmp_path / "prior")
+    mixed, _ = evaluate_run(run_dir, settings, "test", "best", tmp_path / "mixed", prior=prior_dir)
+    chosen = mixed["prior"]
+    assert chosen["run"] == str(prior_dir) and chosen["method"] == "sasrec" and chosen["valid_samples"] == 6
+    assert chosen["valid_acc_by_share"][str(chosen["share"])] == max(chosen["valid_acc_by_share"].values())
+    expected = mixed_scores(_scores(tmp_path / "alone"), _scores(tmp_path / "prior"), chosen["share"])
+    np.testing.assert_allclose(_scores(tmp_path / "mixed"), expected, atol=1e-4)
+    with pytest.raises(KragrecError, match="not a training run"):
+        evaluate_run(run_dir, settings, "test", "best", tmp_path / "bad", prior=tmp_path)
 
 
 def test_unknown_baseline_and_missing_run_are_one_line_errors(tiny_setup, tmp_path):

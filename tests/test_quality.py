@@ -30,8 +30,12 @@ def test_every_method_and_ablation_is_trained_evaluated_and_reported(tiny_setup,
     for row in rows:
         assert row["report"]["samples"] == 6 and row["seconds"] > 0
         assert ("fictional_first" in row["report"]) != row["entry"]["ablation"]
+        assert ("prior" in row["report"]) == row["entry"]["prior"]  # mixed with the sasrec row's run, share on valid
+    prior = rows[[r["entry"]["name"] for r in rows].index("k-ragrec-lora")]["report"]["prior"]
+    assert prior["run"] == str(work / "sasrec" / "run") and prior["valid_samples"] == 6
+    assert prior["valid_acc_by_share"][str(prior["share"])] == max(prior["valid_acc_by_share"].values())
     for entry in entries(ablations=True):  # a trained row's time is the run's own, summed over resumed sessions
-        if entry.kind != "baseline":
+        if entry.kind != "baseline" and entry.run_of is None:
             folder = work / _folder_name(entry)
             summary = json.loads((folder / "run" / "summary.json").read_text())
             assert json.loads((folder / "train.json").read_text())["seconds"] == summary["train_seconds"] > 0

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -10,6 +11,7 @@ from kragrec.config import Settings
 from kragrec.data.registry import open_dataset
 from kragrec.errors import KragrecError
 from kragrec.evaluation.baselines import UNTRAINED_BASELINES, Scored, score_baseline, train_popularity
+from kragrec.evaluation.fusion import choose_share, fused
 from kragrec.evaluation.hallucination import fictional_titles, inject_fictional
 from kragrec.evaluation.outputs import evaluation_report, write_evaluation
 from kragrec.evaluation.runs import open_run
@@ -17,7 +19,7 @@ from kragrec.evaluation.scoring import score_run, score_zero_shot
 from kragrec.models.llm import DEFAULT_LLM
 from kragrec.models.prompt import TITLE_ANSWER, AnswerFormat
 from kragrec.retrieval.graph_view import item_text
-from kragrec.training.samples import Record, evaluation_records
+from kragrec.training.samples import Record, Titles, evaluation_records
 
 FICTIONAL_POOL = 50  # made-up films the injected candidates are drawn from
 
@@ -67,6 +69,33 @@ def _popularity_reference(settings: Settings, data: EvaluationInput) -> dict[str
     return _report(score_baseline("popularity", settings, data.records, data.popularity), "popularity", data, settings)
 
 
+Scorer = Callable[[str, list[Record], Titles], Scored]  # scores a split's records (with fictional titles)
+
+
+def _with_prior(
+    score: Scorer, data: EvaluationInput, settings: Settings, prior_dir: Path | None, valid_limit: int | None
+) -> tuple[Scored, dict[str, Any]]:
+    """The model's scores of data; with a prior run, mixed with its scores at the share that ranks the seeded
+    `valid_limit` validation samples best (see evaluation/fusion.py), and what was chosen."""
+    scored = score(data.split, data.records, data.titles)
+    if prior_dir is None:
+        return scored, {}
+    prior = open_run(prior_dir, settings)
+    if prior.settings.dataset != settings.dataset or prior.settings.candidates != settings.candidates:
+        raise KragrecError(f"--prior {prior_dir}: trained on other lists ({prior.settings.dataset})")
+    valid = evaluation_records(settings, "valid", valid_limit)
+    fusion = choose_share(score("valid", valid, {}), score_run(prior, "valid", valid, {}))
+    prior_scored = score_run(prior, data.split, data.records, data.titles)
+    chosen = {
+        "run": str(prior_dir),
+        "method": prior.method,
+        "share": fusion.share,
+        "valid_samples": len(valid),
+        "valid_acc_by_share": {str(share): metrics["acc"] for share, metrics in fusion.valid.items()},
+    }
+    return fused(scored, prior_scored, fusion.share), {"prior": chosen}
+
+
 def evaluate_run(
     run_dir: Path,
     connection: Settings,
@@ -75,12 +104,25 @@ def evaluate_run(
     out: Path | None,
     fictional: int = 0,
     limit: int | None = None,
+    prior: Path | None = None,
 ) -> tuple[dict[str, Any], dict[str, Any]]:
-    """Score the run's checkpoint on the split; returns its report and the popularity reference."""
+    """Score the run's checkpoint on the split (mixed with a prior run's scores when given, the share chosen on the
+    run's own validation samples); returns its report and the popularity reference."""
     run = open_run(run_dir, connection)
     data = evaluation_input(run.settings, split, fictional, limit)
-    scored = score_run(run, split, data.records, data.titles, checkpoint)
-    report = {**_report(scored, f"{run.method} ({run_dir.name})", data, run.settings), "checkpoint": checkpoint}
+    valid_limit = getattr(run.config, "max_valid", None)
+    scored, chosen = _with_prior(
+        lambda name, records, titles: score_run(run, name, records, titles, checkpoint),
+        data,
+        run.settings,
+        prior,
+        valid_limit,
+    )
+    report = {
+        **_report(scored, f"{run.method} ({run_dir.name})", data, run.settings),
+        "checkpoint": checkpoint,
+        **chosen,
+    }
     write_evaluation(out or run_dir / "eval" / data.folder_name, scored, report)
     return report, _popularity_reference(run.settings, data)
 
@@ -94,17 +136,23 @@ def evaluate_baseline(
     fictional: int = 0,
     limit: int | None = None,
     answer_format: AnswerFormat = TITLE_ANSWER,
+    prior: Path | None = None,
+    valid_limit: int | None = None,
 ) -> tuple[dict[str, Any], dict[str, Any] | None]:
-    """Score a baseline that needs no training (llm-zero-shot answers as `answer_format` says); the popularity
-    reference is left out for popularity itself."""
+    """Score a baseline that needs no training (llm-zero-shot answers as `answer_format` says), mixed with a prior
+    run's scores when given (the share chosen on `valid_limit` seeded validation samples); the popularity reference
+    is left out for popularity itself."""
     if method not in (*UNTRAINED_BASELINES, "llm-zero-shot"):
         names = ", ".join([*UNTRAINED_BASELINES, "llm-zero-shot"])
         raise KragrecError(f"--method {method!r}: baselines without training are {names}")
     data = evaluation_input(settings, split, fictional, limit)
-    if method == "llm-zero-shot":
-        scored = score_zero_shot(settings, llm, data.records, data.titles, answer_format)
-    else:
-        scored = score_baseline(method, settings, data.records, data.popularity)
-    report = _report(scored, method, data, settings)
+
+    def score(_: str, records: list[Record], titles: Titles) -> Scored:
+        if method == "llm-zero-shot":
+            return score_zero_shot(settings, llm, records, titles, answer_format)
+        return score_baseline(method, settings, records, data.popularity)
+
+    scored, chosen = _with_prior(score, data, settings, prior, valid_limit)
+    report = {**_report(scored, method, data, settings), **chosen}
     write_evaluation(out or baseline_folder(settings, method, data.folder_name), scored, report)
     return report, None if method == "popularity" else _popularity_reference(settings, data)

@@ -27,15 +27,16 @@ from kragrec.training.trainer import launch_training
 class QualityBudget:
     """How much every LLM method trains and how many test users are scored (the same for every method)."""
 
-    max_train: int = 1200
+    max_train: int = 960
     max_valid: int = 200
     epochs: int = 1
     batch_size: int = 4
-    lr: float = 1e-3
+    lr: float = 1e-4
+    graph_lr: float = 1e-3
     lora_r: int = 16
     lora_alpha: int = 32
     lora_targets: str = "q_proj,k_proj,v_proj,o_proj"
-    val_every: int = 150
+    val_every: int = 240
     test_users: int | None = 500
     fictional: int = 5
     bf16: bool = True
@@ -54,6 +55,11 @@ class Entry:
     settings: dict[str, Any] = field(default_factory=dict)
     train: dict[str, Any] = field(default_factory=dict)
     ablation: bool = False
+    prior: bool = False  # mix in the sasrec row's scores (evaluation/fusion.py), the share chosen on valid
+    run_of: str | None = None  # evaluate this other row's trained run instead of training one
+
+
+PRIOR_ROW = "sasrec"  # the row whose run is the collaborative prior
 
 
 MAIN = (
@@ -61,19 +67,32 @@ MAIN = (
     Entry("popularity", "baseline", "popularity"),
     Entry("sasrec", "sasrec", "sasrec"),
     Entry("llm-zero-shot", "baseline", "llm-zero-shot"),
-    Entry("lora-no-kg", "llm", "lora-no-kg"),
-    Entry("lora-kg-text", "llm", "lora-kg-text"),
-    Entry("k-ragrec-frozen", "llm", "k-ragrec-frozen"),
-    Entry("k-ragrec-lora", "llm", "k-ragrec-lora"),
-    Entry("llamarec", "llm", "llamarec"),
-    Entry("lkg-rag", "llm", "lkg-rag"),
+    Entry("llm-zero-shot --prior sasrec", "baseline", "llm-zero-shot", prior=True),
+    Entry("lora-no-kg", "llm", "lora-no-kg", prior=True),
+    Entry("lora-kg-text", "llm", "lora-kg-text", prior=True),
+    Entry("k-ragrec-frozen", "llm", "k-ragrec-frozen", prior=True),
+    Entry("k-ragrec-lora", "llm", "k-ragrec-lora", prior=True),
+    Entry("llamarec", "llm", "llamarec", prior=True),
+    Entry("lkg-rag", "llm", "lkg-rag", prior=True),
 )
-# The paper's ablations of k-ragrec-lora; "-encoding" (GNN replaced by triples as text) is the lora-kg-text row.
+# The paper's ablations of k-ragrec-lora ("-encoding", the GNN replaced by triples as text, is the lora-kg-text row),
+# then the trained LLMs scored alone, without the collaborative prior.
 ABLATIONS = (
-    Entry("k-ragrec-lora -popularity", "llm", "k-ragrec-lora", settings={"pop_threshold": 1.0}, ablation=True),
-    Entry("k-ragrec-lora -rerank", "llm", "k-ragrec-lora", settings={"rerank": False}, ablation=True),
-    Entry("k-ragrec-lora --indexer official", "llm", "k-ragrec-lora", settings={"indexer": "official"}, ablation=True),
-    Entry("k-ragrec-lora --soft-tokens mean", "llm", "k-ragrec-lora", train={"soft_tokens": "mean"}, ablation=True),
+    Entry("k-ragrec-lora -popularity", "llm", "k-ragrec-lora", {"pop_threshold": 1.0}, ablation=True, prior=True),
+    Entry("k-ragrec-lora -rerank", "llm", "k-ragrec-lora", {"rerank": False}, ablation=True, prior=True),
+    Entry(
+        "k-ragrec-lora --indexer official", "llm", "k-ragrec-lora", {"indexer": "official"}, ablation=True, prior=True
+    ),
+    Entry(
+        "k-ragrec-lora --soft-tokens mean",
+        "llm",
+        "k-ragrec-lora",
+        train={"soft_tokens": "mean"},
+        ablation=True,
+        prior=True,
+    ),
+    Entry("k-ragrec-lora --prior none", "llm", "k-ragrec-lora", ablation=True, run_of="k-ragrec-lora"),
+    Entry("lora-no-kg --prior none", "llm", "lora-no-kg", ablation=True, run_of="lora-no-kg"),
 )
 
 
@@ -129,25 +148,35 @@ def _train(entry: Entry, settings: Settings, budget: QualityBudget, run_dir: Pat
 def run_entry(entry: Entry, settings: Settings, budget: QualityBudget, work_dir: Path) -> dict[str, Any]:
     """Train (if needed) and evaluate one entry on the test lists; with hallucination test for main methods."""
     folder = work_dir / _folder_name(entry)
+    trained = work_dir / _folder_name(_row(entry.run_of)) if entry.run_of else folder
     settings = dataclasses.replace(settings, **entry.settings)
     if "indexer" in entry.settings:
         build_index(settings)
+    prior = _prior_run(work_dir) if entry.prior else None
 
     def evaluate(injected: int) -> dict[str, Any]:
         out = folder / "eval" / (f"test-fictional{injected}" if injected else "test")
         if entry.kind == "baseline":
             report, _ = evaluate_baseline(
-                entry.method, settings, "test", out, fictional=injected, limit=budget.test_users
+                entry.method,
+                settings,
+                "test",
+                out,
+                budget.llm,
+                fictional=injected,
+                limit=budget.test_users,
+                prior=prior,
+                valid_limit=budget.max_valid,
             )
         else:
-            report, _ = evaluate_run(folder / "run", settings, "test", "best", out, injected, budget.test_users)
+            report, _ = evaluate_run(trained / "run", settings, "test", "best", out, injected, budget.test_users, prior)
         return report
 
     if entry.kind != "baseline":
         _timed(
-            folder,
+            trained,
             "train",
-            lambda: _train(entry, settings, budget, folder / "run"),
+            lambda: _train(entry, settings, budget, trained / "run"),
             seconds_of=lambda summary: summary["train_seconds"],
         )
     _timed(folder, "test", lambda: evaluate(0))
@@ -156,6 +185,18 @@ def run_entry(entry: Entry, settings: Settings, budget: QualityBudget, work_dir:
     row = finished_row(entry, budget, work_dir)
     assert row is not None, "every step of the entry has just been recorded"
     return row
+
+
+def _row(name: str) -> Entry:
+    return next(entry for entry in entries(ablations=True) if entry.name == name)
+
+
+def _prior_run(work_dir: Path) -> Path:
+    """The sasrec row's run, which rows with a prior mix in; a one-line error until that row has been trained."""
+    run = work_dir / _folder_name(_row(PRIOR_ROW)) / "run"
+    if not (run / "checkpoints" / "best").is_dir():
+        raise KragrecError(f"{run}: rows with the collaborative prior need the {PRIOR_ROW} row first (--only sasrec)")
+    return run
 
 
 def _fictional(entry: Entry, budget: QualityBudget) -> int:
