@@ -49,6 +49,8 @@ def test_every_method_and_ablation_is_trained_evaluated_and_reported(tiny_setup,
     assert "in 1 h 02 min of compute" in text and "commit `abc1234`" in text
     for row in rows:
         assert f"| {row['entry']['name']} | {row['report']['metrics']['acc']:.3f} [" in text
+    line = next(line for line in text.splitlines() if line.startswith("| k-ragrec-lora |"))
+    assert f"| {prior['share']:.2f} |" in line
     assert (tmp_path / "quality.png").read_bytes()[:4] == b"\x89PNG"
 
     again = run_quality(settings, budget, work, ablations=True)  # everything done: read back, nothing rerun

@@ -26,13 +26,14 @@ def _duration(seconds: float) -> str:
 
 
 def _table(rows: list[dict[str, Any]], extra: bool) -> list[str]:
-    header = ["method", *(LABELS[n] for n in METRIC_NAMES)]
+    header = ["method", *(LABELS[n] for n in METRIC_NAMES), "SASRec share"]
     if extra:
         header += ["cold-start ACC", "fictional ranked first", "time"]
     lines = ["| " + " | ".join(header) + " |", "|" + "---|" * len(header)]
     for row in rows:
         report = row["report"]
-        cells = [row["entry"]["name"], *(with_interval(report, n) for n in METRIC_NAMES)]
+        share = f"{report['prior']['share']:.2f}" if "prior" in report else "none"
+        cells = [row["entry"]["name"], *(with_interval(report, n) for n in METRIC_NAMES), share]
         if extra:
             fiction = report.get("fictional_first")
             cells += [
@@ -65,6 +66,8 @@ def write_quality_markdown(path: Path, rows: list[dict[str, Any]], context: dict
         "Chance: " + ", ".join(f"{LABELS[n]} {first['chance'][n]:.3f}" for n in METRIC_NAMES) + ".",
         f"Cold start: the {first['cold_start']['share']:.0%} of test users whose target has the fewest train ratings. "
         f"Fictional: {context['fictional']} of the 19 negatives per user replaced by made-up films (ties count).",
+        "SASRec share: rows with the collaborative prior mix their standardised scores with the sasrec row's as "
+        "(1 - share) x LLM + share x SASRec, the share chosen on the run's validation samples (kragrec eval --prior).",
     ]
     if ablations:
         lines += ["", "## Ablations of k-ragrec-lora", "", *_table(ablations, extra=False)]
