@@ -148,9 +148,10 @@ def _train(entry: Entry, settings: Settings, budget: QualityBudget, run_dir: Pat
 def run_entry(entry: Entry, settings: Settings, budget: QualityBudget, work_dir: Path) -> dict[str, Any]:
     """Train (if needed) and evaluate one entry on the test lists; with hallucination test for main methods."""
     folder = work_dir / _folder_name(entry)
-    trained = work_dir / _folder_name(_row(entry.run_of)) if entry.run_of else folder
-    settings = dataclasses.replace(settings, **entry.settings)
-    if "indexer" in entry.settings:
+    owner = _row(entry.run_of) if entry.run_of else entry  # the row whose run this one evaluates
+    trained = work_dir / _folder_name(owner)
+    settings = dataclasses.replace(settings, **owner.settings)
+    if "indexer" in owner.settings:
         build_index(settings)
     prior = _prior_run(work_dir) if entry.prior else None
 
@@ -176,7 +177,7 @@ def run_entry(entry: Entry, settings: Settings, budget: QualityBudget, work_dir:
         _timed(
             trained,
             "train",
-            lambda: _train(entry, settings, budget, trained / "run"),
+            lambda: _train(owner, settings, budget, trained / "run"),
             seconds_of=lambda summary: summary["train_seconds"],
         )
     _timed(folder, "test", lambda: evaluate(0))
