@@ -12,6 +12,7 @@ from kragrec.data.registry import fingerprint, open_dataset
 from kragrec.data.splits import evaluation_samples, leave_one_out, training_windows
 from kragrec.errors import KragrecError
 from kragrec.files import replace_dir_atomically, write_json, write_jsonl
+from kragrec.writer_lock import data_dir_writer
 
 
 @dataclass(frozen=True)
@@ -30,7 +31,15 @@ def _rated_by_user(dataset: Dataset) -> dict[str, set[str]]:
 
 
 def prepare(settings: Settings) -> PreparedSummary:
-    """Write train/valid/test JSONL for the settings' dataset, history, candidates, min_rating and seed."""
+    """Write train/valid/test JSONL for the settings' dataset, history, candidates, min_rating and seed.
+
+    Holds the data dir's writer lock, so the dataset cannot change under it.
+    """
+    with data_dir_writer(settings.data_dir):
+        return _prepare(settings)
+
+
+def _prepare(settings: Settings) -> PreparedSummary:
     dataset = open_dataset(settings, settings.dataset)
     splits = leave_one_out(dataset, settings.min_rating)
     rated = _rated_by_user(dataset)

@@ -12,6 +12,7 @@ from kragrec.config import Settings
 from kragrec.data.dataset import ATOMIC_KINDS, Dataset, atomic_path, load_dataset
 from kragrec.errors import KragrecError
 from kragrec.files import replace_dir_atomically, sha256_file, write_json
+from kragrec.writer_lock import data_dir_writer
 
 MANIFEST = "manifest.json"
 _NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]*$")
@@ -32,7 +33,7 @@ def dataset_dir(settings: Settings, name: str) -> Path:
 def register(settings: Settings, source_dir: Path, name: str, origin: str) -> Dataset:
     """Validate the atomic files NAME.* in source_dir and copy them in; nothing is written if they are bad."""
     dataset = load_dataset(source_dir, name)
-    with replace_dir_atomically(dataset_dir(settings, name)) as staging:
+    with data_dir_writer(settings.data_dir), replace_dir_atomically(dataset_dir(settings, name)) as staging:
         files = {}
         for kind in ATOMIC_KINDS:
             source = atomic_path(source_dir, name, kind)

@@ -9,10 +9,11 @@ from dataclasses import dataclass, field
 from kragrec.config import Settings
 from kragrec.data.registry import fingerprint, open_dataset
 from kragrec.errors import KragrecError, LoadVerificationError
-from kragrec.kg_loader.backends import graph_store_for_loading, open_graph_store
+from kragrec.kg_loader.backends import discard_interrupted_load, graph_store_for_loading, open_graph_store
 from kragrec.kg_loader.load_plan import LoadPlan, build_load_plan
 from kragrec.kg_loader.store import GraphStore
 from kragrec.progress import progress_bar
+from kragrec.writer_lock import data_dir_writer
 
 # Bump when the graph model or the derived properties change, so old stores are rebuilt.
 GRAPH_FORMAT = 2
@@ -119,7 +120,16 @@ def _current_if_loaded(settings: Settings, load_id: str) -> GraphCounts | None:
 
 
 def load_kg(settings: Settings, fresh: bool = False, force: bool = False) -> LoadReport:
-    """Load the settings' dataset into the graph store and verify the counts; a no-op when already loaded."""
+    """Load the settings' dataset into the graph store and verify the counts; a no-op when already loaded.
+
+    Holds the data dir's writer lock throughout. An interrupted load's staging copy is resumed by the next load
+    that has to write, and removed by one that finds the store already up to date (it holds that load's result).
+    """
+    with data_dir_writer(settings.data_dir):
+        return _load_kg(settings, fresh, force)
+
+
+def _load_kg(settings: Settings, fresh: bool, force: bool) -> LoadReport:
     dataset = open_dataset(settings, settings.dataset)
     plan = build_load_plan(dataset, settings.min_rating)
     expected = GraphCounts(plan.expected_nodes, plan.expected_relationships)
@@ -127,6 +137,7 @@ def load_kg(settings: Settings, fresh: bool = False, force: bool = False) -> Loa
     if not (fresh or force):
         current = _current_if_loaded(settings, load_id)
         if current is not None:
+            discard_interrupted_load(settings)
             _check_counts(expected, current)
             return LoadReport(expected, current, dataset.duplicate_triples, up_to_date=True)
     report = LoadReport(expected, expected, dataset.duplicate_triples, up_to_date=False)

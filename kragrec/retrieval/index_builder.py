@@ -19,6 +19,7 @@ from kragrec.retrieval.encoder import load_text_encoder
 from kragrec.retrieval.graph_view import KnowledgeGraph, graph_fingerprint, read_knowledge_graph, relation_text
 from kragrec.retrieval.hop_field import hop_field_layers, official_layers
 from kragrec.retrieval.vector_store import VectorStore
+from kragrec.writer_lock import data_dir_writer
 
 UPSERT_BATCH = 1024
 VECTORS_FILE = "vectors.npz"
@@ -135,7 +136,12 @@ def _payloads(graph: KnowledgeGraph) -> list[dict[str, Any]]:
 
 
 def build_index(settings: Settings, force: bool = False) -> IndexReport:
-    """Build (or resume, or confirm) the index the settings describe."""
+    """Build (or resume, or confirm) the index the settings describe, holding the data dir's writer lock."""
+    with data_dir_writer(settings.data_dir):
+        return _build_index(settings, force)
+
+
+def _build_index(settings: Settings, force: bool) -> IndexReport:
     started = time.perf_counter()
     spec = current_spec(settings)
     folder = index_dir(settings, spec)
