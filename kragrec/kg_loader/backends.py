@@ -31,6 +31,14 @@ def open_graph_store(settings: Settings, read_only: bool = False) -> GraphStore:
     return EmbeddedGraphStore(embedded_store_dir(settings), read_only=read_only)
 
 
+def discard_interrupted_load(settings: Settings) -> None:
+    """Remove what an interrupted load into the embedded store left behind (Neo4j loads write in place)."""
+    if settings.backend == "embedded":
+        from kragrec.kg_loader.embedded import discard_staging
+
+        discard_staging(embedded_store_dir(settings))
+
+
 @contextmanager
 def graph_store_for_loading(settings: Settings, fresh: bool) -> Iterator[GraphStore]:
     """A store to load into: the embedded one is staged and swapped in on success; Neo4j is written in place."""

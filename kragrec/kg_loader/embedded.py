@@ -74,19 +74,38 @@ class EmbeddedGraphStore:
         return columns, result.get_all()
 
 
+def staging_dir(folder: Path) -> Path:
+    """The copy a load into `folder` writes before it is swapped in."""
+    return folder.with_name(f"{folder.name}.staging")
+
+
+def _copy_dir(folder: Path) -> Path:
+    """Where the staging copy is made before it is renamed into place (so no half copy is ever resumed)."""
+    return folder.with_name(f".{folder.name}.staging.copy")
+
+
+def discard_staging(folder: Path) -> None:
+    """Remove an interrupted load's staging copy of `folder`, and a half-made one."""
+    for leftover in (staging_dir(folder), _copy_dir(folder)):
+        shutil.rmtree(leftover, ignore_errors=True)
+
+
 @contextmanager
 def staged_embedded_store(folder: Path, fresh: bool) -> Iterator[EmbeddedGraphStore]:
     """Load into a staging copy and swap it in on success, so readers never see a half-written store.
 
-    An interrupted load leaves the staging copy behind and the next load resumes into it;
-    any other failure removes it. With `fresh`, the staging copy starts empty.
+    The caller holds the data dir's writer lock. An interrupted load leaves the staging copy behind and the next
+    load that writes resumes into it; any other failure removes it. With `fresh`, the staging copy starts empty.
     """
     folder = Path(folder)
-    staging = folder.with_name(f"{folder.name}.staging")
+    staging = staging_dir(folder)
     if fresh:
-        shutil.rmtree(staging, ignore_errors=True)
+        discard_staging(folder)
     if not staging.exists() and folder.exists() and not fresh:
-        shutil.copytree(folder, staging)
+        copy = _copy_dir(folder)
+        shutil.rmtree(copy, ignore_errors=True)
+        shutil.copytree(folder, copy)
+        copy.replace(staging)
     store = EmbeddedGraphStore(staging)
     try:
         yield store
