@@ -5,6 +5,11 @@ from __future__ import annotations
 from pathlib import Path
 
 
+def visible(text: str) -> str:
+    """The text with invisible and control characters escaped (a BOM shows as \\ufeff, a tab as \\t)."""
+    return "".join(char if char.isprintable() else char.encode("unicode_escape").decode("ascii") for char in text)
+
+
 class KragrecError(Exception):
     """An error the user can act on; the CLI prints it as one line and exits 1."""
 
@@ -17,7 +22,7 @@ class DataError(KragrecError):
         self.line = line
         self.field = field
         self.problem = problem
-        super().__init__(f"{self.path}:{line}: field '{field}': {problem}")
+        super().__init__(visible(f"{self.path}:{line}: field '{field}': {problem}"))
 
 
 class SettingsError(KragrecError):

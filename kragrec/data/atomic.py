@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import codecs
 import math
 from dataclasses import dataclass
 from pathlib import Path
@@ -123,12 +124,12 @@ def _parse_value(table_path: Path, line_number: int, f: Field, text: str, requir
 
 
 def read_atomic(path: Path, kind: str | None = None) -> AtomicTable:
-    """Read and validate one atomic file; the first bad row raises DataError(file, line, field)."""
+    """Read and validate one atomic file (UTF-8, an initial BOM ignored); the first bad row raises DataError."""
     path = Path(path)
     kind = kind or path.suffix.lstrip(".")
     if kind not in REQUIRED_COLUMNS:
         raise DataError(path, 0, "file", f"unknown atomic file kind {kind!r}")
-    raw_lines = path.read_bytes().split(b"\n")
+    raw_lines = path.read_bytes().removeprefix(codecs.BOM_UTF8).split(b"\n")  # utf-8-sig: a BOM is no header text
     if raw_lines and raw_lines[-1] == b"":
         raw_lines.pop()
     if not raw_lines or raw_lines[0].strip() == b"":
