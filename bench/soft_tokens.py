@@ -20,6 +20,7 @@ from torch import nn
 
 from kragrec.config import Settings
 from kragrec.evaluation.runs import open_run, trained_model
+from kragrec.models.checkpoint import read_trained_parts
 from kragrec.models.collate import collate
 from kragrec.models.graph_llm import GraphLLM, ModelBatch
 from kragrec.training.dataset import PromptDataset
@@ -78,7 +79,7 @@ def main() -> None:
     ]
     seed_everything(run.settings.seed)
     initial = measure(build_model(run.settings, run.config, features).eval(), batches)
-    trained = measure(trained_model(run, features), batches)
+    trained = measure(trained_model(run, features, read_trained_parts(run.checkpoint())), batches)
     cosine = float(nn.functional.cosine_similarity(initial.pop("mean"), trained.pop("mean"), dim=0))
     print(f"{len(samples)} validation samples with sub-graphs, run {args.run_dir}")
     print(f"{'measure':<14} {'initial':>9} {'trained':>9}")

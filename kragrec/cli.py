@@ -14,7 +14,8 @@ import typer
 
 from kragrec import __version__
 from kragrec.config import Settings, load_settings
-from kragrec.errors import KragrecError
+from kragrec.errors import KragrecError, error_line
+from kragrec.files import require_folder
 from kragrec.memory import bound_heap_growth
 
 app = typer.Typer(help="Knowledge-graph retrieval-augmented LLM recommendation.", no_args_is_help=True)
@@ -79,7 +80,8 @@ def uses_settings(*groups: dict[str, Any], options: dict[str, Any] | None = None
     settings_from(**own_options) resolves CLI > env > kragrec.toml > defaults, the shared options included;
     shared options that are not settings, and every one of `options` (even where a setting has the same
     name), are handed over as settings_from.options.
-    A KragrecError raised by the command becomes one line `error: ...` on stderr and exit code 1.
+    A KragrecError raised by the command, or an OSError (a file or folder the system refuses), becomes one line
+    `error: ...` on stderr and exit code 1; a data dir that is a file is refused as the settings are resolved.
     """
     shared = {name: annotation for group in (*groups, options or {}) for name, annotation in group.items()}
     setting_names = {f.name for f in dataclasses.fields(Settings)} - set(options or {})
@@ -95,14 +97,16 @@ def uses_settings(*groups: dict[str, Any], options: dict[str, Any] | None = None
             common = {name: kwargs.pop(name) for name in shared}
 
             def settings_from(**more: Any) -> Settings:
-                return load_settings({**{n: v for n, v in common.items() if n in setting_names}, **more})
+                settings = load_settings({**{n: v for n, v in common.items() if n in setting_names}, **more})
+                require_folder(settings.data_dir, "data dir")
+                return settings
 
             settings_from.options = {n: v for n, v in common.items() if n not in setting_names}  # type: ignore[attr-defined]
 
             try:
                 return command(settings_from=settings_from, **kwargs)
-            except KragrecError as error:
-                typer.echo(f"error: {error}", err=True)
+            except (KragrecError, OSError) as error:
+                typer.echo(f"error: {error_line(error)}", err=True)
                 raise typer.Exit(1) from None
 
         wrapper.__signature__ = inspect.Signature([*own, *extra])  # type: ignore[attr-defined]

@@ -8,6 +8,7 @@ import tomllib
 from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
+from urllib.parse import urlsplit, urlunsplit
 
 from kragrec.errors import SettingsError
 
@@ -91,6 +92,8 @@ class Settings:
             raise SettingsError(f"setting 'path_hops': must lie in 1..{MAX_PATH_HOPS}, got {self.path_hops}")
         if self.path_hub_cap < 1:
             raise SettingsError(f"setting 'path_hub_cap': must be at least 1, got {self.path_hub_cap}")
+        if self.qdrant_url:
+            _check_server_url("qdrant_url", self.qdrant_url)
 
     @property
     def datasets_dir(self) -> Path:
@@ -107,6 +110,28 @@ class Settings:
         """Splits and candidate lists for the current dataset and options."""
         tag = f"h{self.history}-c{self.candidates}-r{self.min_rating:g}-s{self.seed}"
         return self.data_dir / "prepared" / self.dataset / tag
+
+
+def public_url(url: str) -> str:
+    """The URL without the user name and password it may embed, for messages and files."""
+    try:
+        parts = urlsplit(url)
+    except ValueError:
+        return "<unparseable URL>"
+    if "@" not in parts.netloc:
+        return url
+    return urlunsplit(parts._replace(netloc=parts.netloc.rpartition("@")[2]))
+
+
+def _check_server_url(name: str, url: str) -> None:
+    """A one-line error unless the URL is http(s)://host[:port][/prefix]."""
+    try:
+        parts = urlsplit(url)
+        usable = parts.scheme in ("http", "https") and bool(parts.hostname) and parts.port != 0
+    except ValueError:  # a bad port or bracketed host
+        usable = False
+    if not usable or any(character.isspace() for character in url):
+        raise SettingsError(f"setting '{name}': {public_url(url)!r} is not an http(s) URL like http://localhost:6333")
 
 
 _FIELDS = {f.name: f for f in dataclasses.fields(Settings)}

@@ -31,3 +31,10 @@ class SettingsError(KragrecError):
 
 class LoadVerificationError(KragrecError):
     """The graph store's read-back counts differ from the input."""
+
+
+def error_line(error: KragrecError | OSError) -> str:
+    """The one line the CLI prints after `error: `; an OSError names its file and the system's reason."""
+    if isinstance(error, OSError) and error.strerror:
+        return f"{error.filename}: {error.strerror}" if error.filename else error.strerror
+    return str(error)

@@ -13,6 +13,16 @@ from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
+from kragrec.errors import KragrecError
+
+
+def require_folder(path: Path, what: str) -> None:
+    """A one-line error when `path`, or the nearest of its parents that exists, is a file rather than a folder."""
+    existing = next((folder for folder in (path, *path.parents) if folder.exists()), None)
+    if existing is not None and not existing.is_dir():
+        where = "is a file" if existing == path else f"lies inside the file {existing}"
+        raise KragrecError(f"{what} {path} {where}, not a folder")
+
 
 def sha256_file(path: Path) -> str:
     """Hex sha256 of a file's bytes."""

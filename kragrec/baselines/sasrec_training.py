@@ -20,6 +20,7 @@ from kragrec.errors import KragrecError
 from kragrec.evaluation.baselines import score_baseline, train_popularity
 from kragrec.evaluation.metrics import chance_metrics, metrics_from_ranks, target_ranks
 from kragrec.files import json_line, replace_dir_atomically
+from kragrec.models.tensor_files import read_torch_file
 from kragrec.progress import progress_bar
 from kragrec.training.run_folder import TrainingClock, selection_key, start_run_folder, summarise
 from kragrec.training.samples import Record, evaluation_records
@@ -157,8 +158,8 @@ def train_sasrec(settings: Settings, run_dir: Path, config: SasrecConfig, resume
     state = {"epoch": 0, "best_acc": -1.0, "best_mrr": -1.0, "bad": 0, "seconds": 0.0}
     last = run_dir / "checkpoints" / "last"
     if resume and last.is_dir():
-        saved = torch.load(last / STATE_FILE, weights_only=False)
-        model.load_state_dict(torch.load(last / MODEL_FILE, weights_only=True))
+        saved = read_torch_file(last / STATE_FILE, weights_only=False)
+        model.load_state_dict(read_torch_file(last / MODEL_FILE))
         optimizer.load_state_dict(saved["optimizer"])
         generator.set_state(saved["generator"])
         if "torch_rng" in saved:  # dropout's draws; checkpoints from before it was kept resume without it
@@ -217,8 +218,9 @@ def sasrec_config(options: dict[str, Any]) -> SasrecConfig:
 def load_sasrec(folder: Path, num_items: int, config: SasrecConfig) -> SASRec:
     """A trained SASRec from a checkpoint folder, in eval mode."""
     model = SASRec(num_items, config)
+    state = read_torch_file(folder / MODEL_FILE)
     try:
-        model.load_state_dict(torch.load(folder / MODEL_FILE, weights_only=True))
+        model.load_state_dict(state)
     except RuntimeError as error:  # e.g. a run from before the feed-forward width was an option (it was hidden)
         message = f"{folder}: the SASRec checkpoint does not fit its run's config (an older kragrec's?); retrain"
         raise KragrecError(message) from error

@@ -9,7 +9,7 @@ from pathlib import Path
 from kragrec.baselines.sasrec import SasrecConfig
 from kragrec.config import Settings
 from kragrec.errors import KragrecError
-from kragrec.models.checkpoint import load_trained_parts
+from kragrec.models.checkpoint import TrainedParts, apply_trained_parts
 from kragrec.models.graph_llm import GraphLLM
 from kragrec.retrieval.subgraph import GraphFeatures
 from kragrec.training.config import TrainConfig
@@ -82,11 +82,11 @@ def open_run(folder: Path, connection: Settings) -> TrainedRun:
     return TrainedRun(folder, settings, config)
 
 
-def trained_model(run: TrainedRun, features: GraphFeatures, which: str = "best") -> GraphLLM:
-    """The run's model with the chosen checkpoint loaded, in eval mode."""
+def trained_model(run: TrainedRun, features: GraphFeatures, parts: TrainedParts) -> GraphLLM:
+    """The run's model with a checkpoint's trained parts (read_trained_parts) loaded, in eval mode."""
     from kragrec.training.trainer import build_model
 
     assert isinstance(run.config, TrainConfig)
     model = build_model(run.settings, dataclasses.replace(run.config, shard=False), features)
-    load_trained_parts(model, run.checkpoint(which))
+    apply_trained_parts(model, parts)
     return model.eval()

@@ -16,6 +16,7 @@ from kragrec.config import Settings
 from kragrec.evaluation.baselines import Scored
 from kragrec.evaluation.runs import TrainedRun, trained_model
 from kragrec.models.batch_scores import scored_batches
+from kragrec.models.checkpoint import read_trained_parts
 from kragrec.models.collate import collate
 from kragrec.models.graph_llm import GraphLLM, TitleHead
 from kragrec.models.llm import load_llm, load_tokenizer
@@ -46,7 +47,8 @@ def score_run(
         model = load_sasrec(run.checkpoint(which), len(sequences.index_of), run.config)
         scores = sasrec_scores(model, sequences, records, split, run.config.batch_size)
         return Scored(records, scores, [[] for _ in records])
-    model_for = partial(trained_model, run, which=which)
+    parts = read_trained_parts(run.checkpoint(which))  # before any retrieval: a damaged checkpoint fails at once
+    model_for = partial(trained_model, run, parts=parts)
     return llm_scores(run.settings, run.config, records, titles, model_for, retriever)
 
 

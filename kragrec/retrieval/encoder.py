@@ -4,12 +4,15 @@ from __future__ import annotations
 
 import json
 import os
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
 import torch
 from transformers import AutoModel, AutoTokenizer, PreTrainedModel, PreTrainedTokenizerBase
+from transformers.utils import logging as hf_logging
 
 from kragrec.errors import KragrecError
 from kragrec.progress import progress_bar
@@ -85,6 +88,18 @@ def encoder_location(name: str, cache_dir: Path) -> str:
     return name
 
 
+@contextmanager
+def _no_weight_loading_bar() -> Iterator[None]:
+    """A sentence encoder loads in well under a second; its weight-loading bar would only clutter stderr."""
+    shown = hf_logging.is_progress_bar_enabled()
+    hf_logging.disable_progress_bar()
+    try:
+        yield
+    finally:
+        if shown:
+            hf_logging.enable_progress_bar()
+
+
 def load_text_encoder(name: str, cache_dir: Path) -> TextEncoder:
     """Load a sentence-transformers-style encoder; the packaged default never touches a model hub."""
     location = encoder_location(name, cache_dir)
@@ -93,7 +108,8 @@ def load_text_encoder(name: str, cache_dir: Path) -> TextEncoder:
         os.environ.setdefault("HF_HUB_OFFLINE", "1")
     try:
         tokenizer = AutoTokenizer.from_pretrained(location, local_files_only=offline)
-        model = AutoModel.from_pretrained(location, local_files_only=offline).eval()
+        with _no_weight_loading_bar():
+            model = AutoModel.from_pretrained(location, local_files_only=offline).eval()
     except OSError as error:
         raise KragrecError(f"cannot load encoder {name!r}: {str(error).splitlines()[0]}") from None
     max_tokens = _max_tokens(Path(location), tokenizer) if offline else FALLBACK_MAX_TOKENS

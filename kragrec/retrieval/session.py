@@ -27,7 +27,7 @@ from kragrec.retrieval.index_builder import (
 )
 from kragrec.retrieval.retriever import Candidate, Retriever
 from kragrec.retrieval.subgraph import SubGraph, SubGraphExtractor
-from kragrec.retrieval.vector_store import VectorStore
+from kragrec.retrieval.vector_store import VectorStore, store_identity
 
 
 class LazyVectorStore:
@@ -54,7 +54,13 @@ def cache_path(settings: Settings, spec: IndexSpec) -> Path:
 
 
 def _cache_key(settings: Settings, spec: IndexSpec) -> dict[str, Any]:
-    return {"spec": asdict(spec), "top_k": settings.top_k, "fanout": settings.fanout}
+    """What a cache's hits were computed from: the index spec, the vector store holding it, and the sizes asked."""
+    return {
+        "spec": asdict(spec),
+        "vector_store": store_identity(settings),
+        "top_k": settings.top_k,
+        "fanout": settings.fanout,
+    }
 
 
 def load_cache(retriever: Retriever, path: Path, key: dict[str, Any]) -> None:

@@ -2,17 +2,20 @@
 
 from __future__ import annotations
 
+import functools
+import json
 import uuid
 import warnings
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
 from qdrant_client import QdrantClient, models
+from qdrant_client.http.exceptions import ApiException, ResponseHandlingException, UnexpectedResponse
 
-from kragrec.config import Settings
+from kragrec.config import Settings, public_url
 from kragrec.errors import KragrecError
 from kragrec.progress import progress_bar
 
@@ -43,6 +46,44 @@ def _quiet_local_mode() -> Iterator[None]:
         yield
 
 
+def store_identity(settings: Settings) -> str:
+    """Which vector store the settings open: the server's URL (without credentials), or local mode's folder."""
+    return public_url(settings.qdrant_url) if settings.qdrant_url else "local:qdrant"
+
+
+def _server_failure(url: str, error: ApiException) -> KragrecError:
+    """One line for a server that cannot be reached or answers with an HTTP error."""
+    if isinstance(error, UnexpectedResponse):
+        try:
+            detail = json.loads(error.content)["status"]["error"]
+        except (ValueError, KeyError, TypeError):
+            detail = error.reason_phrase
+        return KragrecError(f"Qdrant at {url} answered HTTP {error.status_code}: {detail}")
+    cause = error.source if isinstance(error, ResponseHandlingException) else error
+    reason = next(iter(str(cause).splitlines()), "") or type(cause).__name__
+    return KragrecError(f"Qdrant at {url} is unreachable: {reason}")
+
+
+class _ReportingClient:
+    """The Qdrant client, whose calls turn transport and HTTP failures into one-line errors naming the server."""
+
+    def __init__(self, client: QdrantClient, url: str) -> None:
+        self._client = client
+        self._url = url
+
+    def __getattr__(self, name: str) -> Callable[..., Any]:
+        method = getattr(self._client, name)
+
+        @functools.wraps(method)
+        def call(*args: Any, **kwargs: Any) -> Any:
+            try:
+                return method(*args, **kwargs)
+            except ApiException as error:
+                raise _server_failure(self._url, error) from None
+
+        return call
+
+
 def _meta_id(collection: str) -> str:
     return str(uuid.uuid5(uuid.NAMESPACE_URL, f"kragrec:{collection}"))
 
@@ -51,10 +92,14 @@ class VectorStore:
     """Collections of named vectors (hop0..hopL) with payloads, and a small metadata collection."""
 
     def __init__(self, settings: Settings) -> None:
+        self._client: Any  # a QdrantClient, wrapped in a _ReportingClient for a server
         if settings.qdrant_url:
+            self.location = public_url(settings.qdrant_url)
             api_key = settings.qdrant_api_key.reveal() if settings.qdrant_api_key else None
-            self._client = QdrantClient(url=settings.qdrant_url, api_key=api_key)
-            self.location = "Qdrant server set by qdrant_url"
+            with warnings.catch_warnings():  # an unreachable server fails on the first call, with one line
+                warnings.filterwarnings("ignore", message="Failed to obtain server version", category=UserWarning)
+                client = QdrantClient(url=settings.qdrant_url, api_key=api_key)
+            self._client = _ReportingClient(client, self.location)
         else:
             folder = settings.data_dir / "qdrant"
             folder.mkdir(parents=True, exist_ok=True)

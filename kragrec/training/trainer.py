@@ -30,6 +30,7 @@ from kragrec.models.graph_llm import GraphLLM, LoraSettings, TitleHead
 from kragrec.models.llm import load_llm, load_tokenizer
 from kragrec.models.path_llm import PathLLM
 from kragrec.models.prompt import letter_token_ids
+from kragrec.models.tensor_files import read_torch_file
 from kragrec.paths.preference import UserPreference
 from kragrec.progress import progress_bar
 from kragrec.retrieval.subgraph import GraphFeatures
@@ -166,7 +167,7 @@ def _save_checkpoint(folder: Path, model: GraphLLM, optimizer, scheduler, progre
 
 def _load_checkpoint(folder: Path, model: GraphLLM, optimizer, scheduler) -> Progress:
     load_trained_parts(model, folder)
-    state = torch.load(folder / "training_state.pt", map_location="cpu", weights_only=False)
+    state = read_torch_file(folder / "training_state.pt", weights_only=False)
     optimizer.load_state_dict(state["optimizer"])
     scheduler.load_state_dict(state["scheduler"])
     _set_rng_state(state["rng"])
