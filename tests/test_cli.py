@@ -19,14 +19,6 @@ runner = CliRunner()
 VERBS = ("data", "load-kg", "kg", "index", "retrieve", "train", "eval", "recommend")
 
 
-@pytest.fixture
-def clean_env(monkeypatch, tmp_path):
-    for name in ("KRAGREC_DATA_DIR", "KRAGREC_BACKEND", "KRAGREC_DATASET", "KRAGREC_CONFIG"):
-        monkeypatch.delenv(name, raising=False)
-    monkeypatch.chdir(tmp_path)
-    return tmp_path
-
-
 def invoke(*args: str):
     return runner.invoke(app, list(args))
 
