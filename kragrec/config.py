@@ -110,6 +110,14 @@ class Settings:
 
 
 _FIELDS = {f.name: f for f in dataclasses.fields(Settings)}
+SECRET_FIELDS = frozenset(name for name, f in _FIELDS.items() if "Secret" in f.type)
+
+
+def settings_record(settings: Settings) -> dict[str, Any]:
+    """The settings as JSON values for files kragrec writes (run folders, reports): paths as text, and the secret
+    fields left out, since secrets are read from the environment or kragrec.toml and never written."""
+    values = {name: getattr(settings, name) for name in _FIELDS if name not in SECRET_FIELDS}
+    return {name: str(value) if isinstance(value, Path) else value for name, value in values.items()}
 
 
 def _convert(name: str, raw: Any, source: str) -> Any:
