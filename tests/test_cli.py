@@ -84,7 +84,7 @@ def test_full_cli_flow_on_tiny(clean_env):
     assert query.stdout.strip() == '{"title": "Film 3"}'
     refused = invoke("kg", "query", "MATCH (u:User) DETACH DELETE u", "--dataset", "tiny", "--data-dir", "d")
     assert refused.exit_code == 1
-    assert refused.stderr.startswith("error: refused")
+    assert refused.stderr.startswith("error: kg query runs read-only queries; DETACH is not allowed")
 
 
 def test_unregistered_dataset_explains_how_to_fetch_it(clean_env):

@@ -10,6 +10,7 @@ from kragrec.config import Settings
 from kragrec.errors import KragrecError
 from kragrec.kg_loader.backends import open_graph_store
 from kragrec.kg_loader.loader import GraphCounts, graph_counts
+from kragrec.kg_loader.query_guard import read_only_parameters
 
 
 def parse_params(pairs: Sequence[str]) -> dict[str, Any]:
@@ -36,7 +37,9 @@ def store_counts(settings: Settings) -> GraphCounts:
 
 
 def read_only_query(settings: Settings, text: str, params: dict[str, Any]) -> tuple[list[str], list[Sequence[Any]]]:
-    """Run a browsing query; the store refuses anything that writes."""
+    """Run a browsing query: one read-only statement, checked before the store sees it (and the store is opened
+    read-only too)."""
+    read_only_parameters(text)
     store = open_graph_store(settings, read_only=True)
     try:
         return store.read_query(text, params)
