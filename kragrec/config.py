@@ -173,6 +173,17 @@ def _from_env(environ: Mapping[str, str]) -> dict[str, Any]:
     return values
 
 
+def _named_config_file(environ: Mapping[str, str]) -> Path:
+    """KRAGREC_CONFIG's file, which must exist; else ./kragrec.toml, which may be absent."""
+    named = environ.get(ENV_PREFIX + "CONFIG", "")
+    if not named:
+        return Path(CONFIG_FILE_NAME)
+    if not Path(named).is_file():
+        problem = "is not a file" if Path(named).exists() else "no such file"
+        raise SettingsError(f"{ENV_PREFIX}CONFIG: {named}: {problem}")
+    return Path(named)
+
+
 def load_settings(
     overrides: Mapping[str, Any] | None = None,
     environ: Mapping[str, str] | None = None,
@@ -181,7 +192,7 @@ def load_settings(
     """Resolve settings from defaults, kragrec.toml, KRAGREC_* variables and CLI overrides."""
     environ = os.environ if environ is None else environ
     if config_file is None:
-        config_file = Path(environ.get(ENV_PREFIX + "CONFIG", CONFIG_FILE_NAME))
+        config_file = _named_config_file(environ)
     values: dict[str, Any] = {}
     if config_file.is_file():
         values.update(_from_toml(config_file))
