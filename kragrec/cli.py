@@ -199,11 +199,16 @@ def kg_stats(settings_from: SettingsFrom) -> None:
 @uses_settings(GRAPH_STORE)
 def kg_query(
     settings_from: SettingsFrom,
-    cypher: Annotated[str, typer.Argument(help="A read-only Cypher query; pass values with --param.")],
-    param: Annotated[list[str] | None, typer.Option("--param", "-p", help="name=value (JSON or string).")] = None,
+    cypher: Annotated[
+        str, typer.Argument(help="One read-only Cypher statement (MATCH, UNWIND, WITH … RETURN); values via --param.")
+    ],
+    param: Annotated[
+        list[str] | None, typer.Option("--param", "-p", help="name=value (JSON or string), once per $name.")
+    ] = None,
     as_json: Annotated[bool, typer.Option("--json", help="One JSON object per row.")] = False,
 ) -> None:
-    """Run a parameterised read-only query for browsing; queries that write are refused."""
+    """Run a parameterised read-only query for browsing; anything that writes, reads files or reaches the network
+    is refused before the store sees it."""
     from kragrec.kg_loader.browse import parse_params, read_only_query
     from kragrec.render import show_rows
 

@@ -135,6 +135,14 @@ def _check_server_url(name: str, url: str) -> None:
 
 
 _FIELDS = {f.name: f for f in dataclasses.fields(Settings)}
+SECRET_FIELDS = frozenset(name for name, f in _FIELDS.items() if "Secret" in f.type)
+
+
+def settings_record(settings: Settings) -> dict[str, Any]:
+    """The settings as JSON values for files kragrec writes (run folders, reports): paths as text, and the secret
+    fields left out, since secrets are read from the environment or kragrec.toml and never written."""
+    values = {name: getattr(settings, name) for name in _FIELDS if name not in SECRET_FIELDS}
+    return {name: str(value) if isinstance(value, Path) else value for name, value in values.items()}
 
 
 def _convert(name: str, raw: Any, source: str) -> Any:
@@ -190,6 +198,17 @@ def _from_env(environ: Mapping[str, str]) -> dict[str, Any]:
     return values
 
 
+def _named_config_file(environ: Mapping[str, str]) -> Path:
+    """KRAGREC_CONFIG's file, which must exist; else ./kragrec.toml, which may be absent."""
+    named = environ.get(ENV_PREFIX + "CONFIG", "")
+    if not named:
+        return Path(CONFIG_FILE_NAME)
+    if not Path(named).is_file():
+        problem = "is not a file" if Path(named).exists() else "no such file"
+        raise SettingsError(f"{ENV_PREFIX}CONFIG: {named}: {problem}")
+    return Path(named)
+
+
 def load_settings(
     overrides: Mapping[str, Any] | None = None,
     environ: Mapping[str, str] | None = None,
@@ -198,7 +217,7 @@ def load_settings(
     """Resolve settings from defaults, kragrec.toml, KRAGREC_* variables and CLI overrides."""
     environ = os.environ if environ is None else environ
     if config_file is None:
-        config_file = Path(environ.get(ENV_PREFIX + "CONFIG", CONFIG_FILE_NAME))
+        config_file = _named_config_file(environ)
     values: dict[str, Any] = {}
     if config_file.is_file():
         values.update(_from_toml(config_file))

@@ -85,5 +85,5 @@ def swap_dirs(source: Path, target: Path) -> None:
 
 
 def jsonable(record: Any) -> Any:
-    """A dataclass as plain JSON values (paths and secrets as their str())."""
+    """A dataclass as plain JSON values (paths as their str()); settings go through config.settings_record."""
     return json.loads(json.dumps(dataclasses.asdict(record), default=str))

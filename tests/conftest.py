@@ -42,6 +42,24 @@ def make_settings(data_dir: Path, backend: str = "embedded", **overrides) -> Set
     return Settings(data_dir=data_dir, backend=backend, **overrides)
 
 
+def one_error_line(result) -> str:
+    """The CLI result's one stderr line `error: ...` after exit 1 with nothing on stdout (so no traceback)."""
+    assert result.exit_code == 1, result.output
+    lines = result.stderr.strip().splitlines()
+    assert len(lines) == 1 and lines[0].startswith("error: "), result.stderr
+    assert result.stdout == ""
+    return lines[0]
+
+
+@pytest.fixture
+def clean_env(monkeypatch, tmp_path):
+    """A temporary working folder, with the KRAGREC_* variables that name data, backend or config file unset."""
+    for name in ("KRAGREC_DATA_DIR", "KRAGREC_BACKEND", "KRAGREC_DATASET", "KRAGREC_CONFIG"):
+        monkeypatch.delenv(name, raising=False)
+    monkeypatch.chdir(tmp_path)
+    return tmp_path
+
+
 @pytest.fixture(params=["embedded", pytest.param("neo4j", marks=pytest.mark.neo4j)])
 def backend(request) -> str:
     """Every graph-store test runs on the embedded store, and on Neo4j when KRAGREC_NEO4J_URI is set."""

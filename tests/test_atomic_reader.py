@@ -20,6 +20,7 @@ BROKEN_CASES = {
     "duplicate_rows": ("tiny.inter", 40, "item_id", "user '1' already rated item '22' at line 6"),
     "non_utf8": ("tiny.item", 7, "movie_title", "invalid UTF-8 byte 0xff"),
     "unknown_user": ("tiny.inter", 40, "user_id", "user '77' is not in tiny.user"),
+    "header_only": ("tiny.inter", 0, "file", "no interactions: the file has a header but no rows"),
 }
 
 

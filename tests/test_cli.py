@@ -19,14 +19,6 @@ runner = CliRunner()
 VERBS = ("data", "load-kg", "kg", "index", "retrieve", "train", "eval", "recommend")
 
 
-@pytest.fixture
-def clean_env(monkeypatch, tmp_path):
-    for name in ("KRAGREC_DATA_DIR", "KRAGREC_BACKEND", "KRAGREC_DATASET", "KRAGREC_CONFIG"):
-        monkeypatch.delenv(name, raising=False)
-    monkeypatch.chdir(tmp_path)
-    return tmp_path
-
-
 def invoke(*args: str):
     return runner.invoke(app, list(args))
 
@@ -92,7 +84,7 @@ def test_full_cli_flow_on_tiny(clean_env):
     assert query.stdout.strip() == '{"title": "Film 3"}'
     refused = invoke("kg", "query", "MATCH (u:User) DETACH DELETE u", "--dataset", "tiny", "--data-dir", "d")
     assert refused.exit_code == 1
-    assert refused.stderr.startswith("error: refused")
+    assert refused.stderr.startswith("error: kg query runs read-only queries; DETACH is not allowed")
 
 
 def test_unregistered_dataset_explains_how_to_fetch_it(clean_env):

@@ -180,6 +180,8 @@ def load_dataset(directory: Path, name: str) -> Dataset:
     tables = {kind: read_atomic(path, kind) for kind, path in paths.items() if path.is_file()}
 
     inter = tables["inter"]
+    if not inter.rows:
+        raise DataError(paths["inter"], 0, "file", "no interactions: the file has a header but no rows")
     interactions = _interactions(inter)
     if "item" in tables:
         items = _items(tables["item"])

@@ -30,8 +30,14 @@ def _rated_by_user(dataset: Dataset) -> dict[str, set[str]]:
     return rated
 
 
+def _no_samples(settings: Settings) -> str:
+    rated = f" rated at least {settings.min_rating:g} (--min-rating)" if settings.min_rating else ""
+    return f"dataset {settings.dataset!r}: no user has 2 or more interactions{rated}, so no test sample to prepare"
+
+
 def prepare(settings: Settings) -> PreparedSummary:
-    """Write train/valid/test JSONL for the settings' dataset, history, candidates, min_rating and seed.
+    """Write train/valid/test JSONL for the settings' dataset, history, candidates, min_rating and seed; a
+    one-line error, with nothing written, when no user gives a test sample.
 
     Holds the data dir's writer lock, so the dataset cannot change under it.
     """
@@ -72,6 +78,8 @@ def _prepare(settings: Settings) -> PreparedSummary:
                     }
                 )
             counts[split_name] = write_jsonl(staging / f"{split_name}.jsonl", records)
+        if not counts["test"]:
+            raise KragrecError(_no_samples(settings))
         write_json(
             staging / "meta.json",
             {

@@ -12,10 +12,10 @@ from typing import Any
 
 from kragrec.baselines.sasrec import SasrecConfig
 from kragrec.baselines.sasrec_training import train_sasrec
-from kragrec.config import Settings
+from kragrec.config import Settings, settings_record
 from kragrec.errors import KragrecError
 from kragrec.evaluation.evaluate import evaluate_baseline, evaluate_run
-from kragrec.evaluation.runs import RUN_DEFINING, defining_settings
+from kragrec.evaluation.runs import defining_settings
 from kragrec.files import write_json
 from kragrec.models.llm import DEFAULT_LLM
 from kragrec.retrieval.index_builder import build_index
@@ -235,7 +235,7 @@ def run_quality(
     unknown = [name for name in only if name not in known]
     if unknown:
         raise KragrecError(f"--only {unknown[0]!r}: not a row of the report; rows are " + ", ".join(known))
-    plan = {"settings": _plan_settings(settings), "budget": dataclasses.asdict(budget)}
+    plan = {"settings": defining_settings(settings_record(settings)), "budget": dataclasses.asdict(budget)}
     _check_plan(work_dir, plan, fresh)
     if fresh:
         for entry in entries(ablations=True):
@@ -247,7 +247,3 @@ def run_quality(
         elif (row := finished_row(entry, budget, work_dir)) is not None:
             rows.append(row)
     return rows
-
-
-def _plan_settings(settings: Settings) -> dict[str, Any]:
-    return {name: getattr(settings, name) for name in RUN_DEFINING}

@@ -10,15 +10,19 @@ from kragrec.config import Settings
 from kragrec.errors import KragrecError
 from kragrec.kg_loader.backends import open_graph_store
 from kragrec.kg_loader.loader import GraphCounts, graph_counts
+from kragrec.kg_loader.query_guard import read_only_parameters
 
 
 def parse_params(pairs: Sequence[str]) -> dict[str, Any]:
-    """`name=value` pairs; a value that parses as JSON (number, list, …) is taken as such, else as a string."""
+    """`name=value` pairs, each name once; a value that parses as JSON (number, list, …) is taken as such, else as
+    a string."""
     params: dict[str, Any] = {}
     for pair in pairs:
         name, sep, raw = pair.partition("=")
         if not sep or not name.isidentifier():
             raise KragrecError(f"--param {pair!r}: expected name=value with a plain name")
+        if name in params:
+            raise KragrecError(f"--param {pair!r}: {name!r} is given twice; give each parameter once")
         try:
             params[name] = json.loads(raw)
         except json.JSONDecodeError:
@@ -36,7 +40,12 @@ def store_counts(settings: Settings) -> GraphCounts:
 
 
 def read_only_query(settings: Settings, text: str, params: dict[str, Any]) -> tuple[list[str], list[Sequence[Any]]]:
-    """Run a browsing query; the store refuses anything that writes."""
+    """Run a browsing query: one read-only statement (checked before the store sees it, and the store is opened
+    read-only too) with a value for every $parameter it uses."""
+    missing = sorted(read_only_parameters(text) - params.keys())
+    if missing:
+        names = ", ".join(f"${name}" for name in missing)
+        raise KragrecError(f"kg query: no value for {names}; pass each as --param NAME=VALUE")
     store = open_graph_store(settings, read_only=True)
     try:
         return store.read_query(text, params)

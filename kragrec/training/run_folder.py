@@ -8,8 +8,8 @@ import time
 from pathlib import Path
 from typing import Any
 
-from kragrec.config import Settings
-from kragrec.files import jsonable, write_json
+from kragrec.config import Settings, settings_record
+from kragrec.files import write_json
 
 OUTPUTS = ("metrics.jsonl", "checkpoints", "ranks.json", "summary.json", "eval")
 
@@ -28,13 +28,14 @@ class TrainingClock:
 
 
 def start_run_folder(run_dir: Path, settings: Settings, train: dict[str, Any], resume: bool) -> None:
-    """Create run_dir; unless resuming, remove what an earlier run wrote there (nothing else); write config.json."""
+    """Create run_dir; unless resuming, remove what an earlier run wrote there (nothing else); write config.json
+    (the settings without their secrets)."""
     run_dir.mkdir(parents=True, exist_ok=True)
     if not resume:
         for name in OUTPUTS:
             path = run_dir / name
             shutil.rmtree(path) if path.is_dir() else path.unlink(missing_ok=True)
-    write_json(run_dir / "config.json", {"settings": jsonable(settings), "train": train})
+    write_json(run_dir / "config.json", {"settings": settings_record(settings), "train": train})
 
 
 def selection_key(metrics: dict[str, float]) -> tuple[float, float]:
