@@ -9,6 +9,7 @@ from pathlib import Path
 from filelock import FileLock, Timeout
 
 from kragrec.errors import KragrecError
+from kragrec.files import require_folder
 
 LOCK_FILE = "writer.lock"
 WRITERS = "load-kg, index, data fetch or data prepare"
@@ -23,14 +24,13 @@ def data_dir_writer(data_dir: Path) -> Iterator[None]:
     """
     data_dir = Path(data_dir)
     path = data_dir / LOCK_FILE
+    require_folder(data_dir, "data dir")
     try:
         data_dir.mkdir(parents=True, exist_ok=True)
         lock = FileLock(path, blocking=False, is_singleton=True, fallback_to_soft=False)
         lock.acquire()
     except Timeout:
         raise KragrecError(f"{data_dir} is busy: another kragrec {WRITERS} is writing it (lock {path})") from None
-    except FileExistsError:
-        raise KragrecError(f"the data dir {data_dir} is a file, not a folder") from None
     except OSError as error:
         raise KragrecError(f"cannot lock the data dir {data_dir}: {error.strerror or error}") from None
     try:

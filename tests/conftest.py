@@ -43,11 +43,12 @@ def make_settings(data_dir: Path, backend: str = "embedded", **overrides) -> Set
 
 
 def one_error_line(result) -> str:
-    """The CLI result's one stderr line `error: ...` after exit 1 with nothing on stdout (so no traceback)."""
+    """The CLI result's one stderr line `error: ...` after exit 1: no exception escaped, no traceback printed."""
     assert result.exit_code == 1, result.output
+    assert isinstance(result.exception, SystemExit), repr(result.exception)  # an escaped error would sit here
+    assert "Traceback" not in result.output
     lines = result.stderr.strip().splitlines()
     assert len(lines) == 1 and lines[0].startswith("error: "), result.stderr
-    assert result.stdout == ""
     return lines[0]
 
 

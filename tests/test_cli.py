@@ -13,7 +13,6 @@ from kragrec import __version__
 from kragrec.cli import app
 
 from conftest import BROKEN, TINY
-from test_atomic_reader import BROKEN_CASES
 
 runner = CliRunner()
 VERBS = ("data", "load-kg", "kg", "index", "retrieve", "train", "eval", "recommend")
@@ -33,17 +32,6 @@ def test_help_lists_every_verb(clean_env):
 def test_console_script_prints_version():
     result = subprocess.run([sys.executable, "-m", "kragrec", "--version"], capture_output=True, text=True, check=False)
     assert (result.returncode, result.stdout.strip()) == (0, f"kragrec {__version__}")
-
-
-@pytest.mark.parametrize("case", sorted(BROKEN_CASES))
-def test_broken_dataset_gives_one_line_error_and_registers_nothing(clean_env, case):
-    file_name, line, field, _ = BROKEN_CASES[case]
-    result = invoke("data", "fetch", "--from", str(BROKEN / case), "tiny", "--data-dir", "d")
-    assert result.exit_code == 1
-    lines = result.stderr.strip().splitlines()
-    assert len(lines) == 1
-    assert f"{file_name}:{line}: field '{field}'" in lines[0]
-    assert not (clean_env / "d" / "datasets" / "tiny").exists()
 
 
 def test_bad_reregistration_keeps_the_registered_data_and_the_loaded_store(clean_env):
@@ -85,29 +73,6 @@ def test_full_cli_flow_on_tiny(clean_env):
     refused = invoke("kg", "query", "MATCH (u:User) DETACH DELETE u", "--dataset", "tiny", "--data-dir", "d")
     assert refused.exit_code == 1
     assert refused.stderr.startswith("error: kg query runs read-only queries; DETACH is not allowed")
-
-
-def test_unregistered_dataset_explains_how_to_fetch_it(clean_env):
-    result = invoke("data", "prepare", "--dataset", "nope", "--data-dir", "d")
-    assert result.exit_code == 1
-    assert "run 'kragrec data fetch nope'" in result.stderr
-
-
-def test_load_without_a_store_server_fails_cleanly(clean_env):
-    assert invoke("data", "fetch", "--from", str(TINY), "tiny", "--data-dir", "d").exit_code == 0
-    result = invoke(
-        "load-kg", "--dataset", "tiny", "--data-dir", "d", "--backend", "neo4j", "--neo4j-uri", "bolt://127.0.0.1:1"
-    )
-    assert result.exit_code == 1
-    assert result.stderr.strip() == "error: cannot reach the Neo4j server set by neo4j_uri (ServiceUnavailable)"
-
-
-@pytest.mark.parametrize(("betas", "message"), [("0.9", "expected two numbers"), ("0.9,1.5", "must be in [0, 1)")])
-def test_bad_betas_are_one_line_errors(clean_env, betas, message):
-    result = invoke("train", "--run-dir", "r", "--betas", betas, "--data-dir", "d")
-    assert result.exit_code == 1
-    assert result.stderr.startswith("error: --betas") and message in result.stderr
-    assert len(result.stderr.strip().splitlines()) == 1
 
 
 def test_eval_of_a_baseline_prints_metrics_with_intervals_and_writes_outputs(clean_env):

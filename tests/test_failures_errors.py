@@ -7,7 +7,6 @@ import shutil
 from pathlib import Path
 
 import pytest
-from click.testing import Result
 from typer.testing import CliRunner
 
 from kragrec.baselines.sasrec import SasrecConfig
@@ -21,23 +20,13 @@ from kragrec.models.checkpoint import ADAPTER_DIR, GRAPH_FILE
 from kragrec.retrieval.index_builder import build_index
 from kragrec.training.trainer import launch_training
 
-from conftest import TINY, make_settings, tiny_config
+from conftest import TINY, make_settings, one_error_line, tiny_config
 
 DEAD_URLS = {
     "refused": ("http://127.0.0.1:1", "error: Qdrant at http://127.0.0.1:1 is unreachable: "),
     "not a url": ("not a url", "error: setting 'qdrant_url': 'not a url' is not an http(s) URL"),
 }
 ADAPTER_FILE = f"{ADAPTER_DIR}/adapter_model.safetensors"
-
-
-def one_error_line(result: Result) -> str:
-    """The single stderr line of a command that failed cleanly: exit 1, no exception escaped, no traceback."""
-    assert result.exit_code == 1, result.output
-    assert isinstance(result.exception, SystemExit), repr(result.exception)  # an escaped error would sit here
-    assert "Traceback" not in result.output
-    lines = result.stderr.splitlines()
-    assert len(lines) == 1 and lines[0].startswith("error: "), result.stderr
-    return lines[0]
 
 
 def truncate(path: Path) -> None:
@@ -122,15 +111,3 @@ def test_eval_with_a_truncated_checkpoint_fails_in_one_line_and_writes_nothing(r
     line = one_error_line(CliRunner().invoke(app, ["eval", str(folder), "--max-samples", "2", *options]))
     assert line.startswith(f"error: {folder / 'checkpoints' / 'best' / damaged}: unreadable checkpoint (")
     assert not (folder / "eval").exists()
-
-
-@pytest.mark.parametrize("source", [["tiny", "--from", str(TINY)], []])
-@pytest.mark.parametrize("below", [False, True])
-def test_data_fetch_into_a_data_dir_that_is_a_file_fails_in_one_line(tmp_path, source, below):
-    regular = tmp_path / "data"
-    regular.write_text("not a folder\n")
-    data_dir = regular / "inner" if below else regular
-    line = one_error_line(CliRunner().invoke(app, ["data", "fetch", *source, "--data-dir", str(data_dir)]))
-    where = f"lies inside the file {regular}" if below else "is a file"
-    assert line == f"error: data dir {data_dir} {where}, not a folder"
-    assert regular.read_text() == "not a folder\n"

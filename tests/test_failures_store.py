@@ -115,7 +115,7 @@ def test_a_writer_may_take_the_lock_again_inside_its_own_hold(settings):
 def test_a_data_dir_that_is_a_file_is_one_line(tmp_path):
     data_dir = tmp_path / "data"
     data_dir.write_text("")
-    with pytest.raises(KragrecError, match=f"^the data dir {data_dir} is a file, not a folder$"):
+    with pytest.raises(KragrecError, match=f"^data dir {data_dir} is a file, not a folder$"):
         register(make_settings(data_dir, dataset="tiny"), TINY, "tiny", origin="fixture")
 
 

@@ -1,5 +1,6 @@
-"""Input that used to be accepted silently now stops with one line: an empty interaction file, a missing
-KRAGREC_CONFIG file, a data preparation without samples, query parameters missing or given twice."""
+"""Input that used to be accepted silently now stops with one line and writes nothing: an empty interaction file
+(at registration, or emptied afterwards) and a data preparation without samples. The other silent cases (a
+missing KRAGREC_CONFIG file, query parameters missing or given twice) are rows of test_bad_input_catalogue.py."""
 
 from __future__ import annotations
 
@@ -49,21 +50,3 @@ def test_a_preparation_without_any_test_sample_is_refused(clean_env):
         "so no test sample to prepare"
     )
     assert not (clean_env / "d" / "prepared" / "tiny" / "h10-c20-r6-s0").exists()
-
-
-@pytest.mark.parametrize(("named", "problem"), [("absent.toml", "no such file"), (".", "is not a file")])
-def test_a_config_file_named_by_the_environment_must_exist(clean_env, monkeypatch, named, problem):
-    monkeypatch.setenv("KRAGREC_CONFIG", named)
-    assert one_error_line(invoke("kg", "stats", "--data-dir", "d")) == f"error: KRAGREC_CONFIG: {named}: {problem}"
-
-
-def test_a_query_parameter_without_a_value_is_named(loaded):
-    query = "MATCH (i:Item {id: $id})-[:HAS_GENRE]->(g:Genre) WHERE g.name <> $genre RETURN i.title LIMIT $n"
-    result = invoke("kg", "query", query, "-p", "n=3", "--dataset", "tiny", "--data-dir", "d")
-    assert one_error_line(result) == "error: kg query: no value for $genre, $id; pass each as --param NAME=VALUE"
-
-
-def test_a_query_parameter_given_twice_is_named(loaded):
-    query = "MATCH (i:Item {id: $id}) RETURN i.title"
-    result = invoke("kg", "query", query, "-p", "id=1", "--param", "id=3", "--dataset", "tiny", "--data-dir", "d")
-    assert one_error_line(result) == "error: --param 'id=3': 'id' is given twice; give each parameter once"
