@@ -9,6 +9,8 @@ import pytest
 import torch
 from transformers import LlamaConfig, LlamaForCausalLM
 
+from kragrec.baselines.sasrec import SasrecConfig
+from kragrec.baselines.sasrec_training import train_sasrec
 from kragrec.config import Secret, Settings
 from kragrec.data.prepare import prepare
 from kragrec.data.registry import register
@@ -16,6 +18,7 @@ from kragrec.kg_loader.loader import load_kg
 from kragrec.models.llm import DEFAULT_LLM, load_tokenizer
 from kragrec.retrieval.index_builder import build_index
 from kragrec.training.config import TrainConfig
+from kragrec.training.trainer import launch_training
 
 FIXTURES = Path(__file__).parent / "fixtures"
 TINY = FIXTURES / "tiny"
@@ -128,3 +131,12 @@ def tiny_config(root, name, **overrides) -> TrainConfig:
         "checkpoint_every": 2,
     }
     return TrainConfig(**{**base, **overrides})
+
+
+@pytest.fixture(scope="session")
+def tiny_runs(tiny_setup):
+    """A tiny K-RagRec (LoRA) run at root/kragrec-run and a tiny SASRec run at root/sasrec-run, trained once."""
+    settings, root = tiny_setup
+    launch_training(settings, tiny_config(root, "kragrec-run", epochs=1))
+    train_sasrec(settings, root / "sasrec-run", SasrecConfig(hidden=16, epochs=2, val_every=1))
+    return settings, root

@@ -9,8 +9,7 @@ from pathlib import Path
 import pytest
 from typer.testing import CliRunner
 
-from kragrec.baselines.sasrec import SasrecConfig
-from kragrec.baselines.sasrec_training import MODEL_FILE, train_sasrec
+from kragrec.baselines.sasrec_training import MODEL_FILE
 from kragrec.cli import app
 from kragrec.data.prepare import prepare
 from kragrec.data.registry import register
@@ -18,9 +17,8 @@ from kragrec.files import read_jsonl
 from kragrec.kg_loader.loader import load_kg
 from kragrec.models.checkpoint import ADAPTER_DIR, GRAPH_FILE
 from kragrec.retrieval.index_builder import build_index
-from kragrec.training.trainer import launch_training
 
-from conftest import TINY, make_settings, one_error_line, tiny_config
+from conftest import TINY, make_settings, one_error_line
 
 DEAD_URLS = {
     "refused": ("http://127.0.0.1:1", "error: Qdrant at http://127.0.0.1:1 is unreachable: "),
@@ -74,28 +72,19 @@ def test_a_url_with_credentials_is_never_printed_with_them(warm):
     assert "s3cret" not in line and "bob" not in line
 
 
-@pytest.fixture(scope="module")
-def runs(tiny_setup):
-    """A tiny K-RagRec run with a LoRA adapter, and a tiny SASRec run."""
-    settings, root = tiny_setup
-    launch_training(settings, tiny_config(root, "broken-kragrec", epochs=1))
-    train_sasrec(settings, root / "broken-sasrec", SasrecConfig(hidden=16, epochs=1, val_every=1))
-    return settings, root
-
-
-def damaged_run(runs, tmp_path: Path, run: str, damaged: str) -> tuple[Path, list[str]]:
+def damaged_run(tiny_runs, tmp_path: Path, run: str, damaged: str) -> tuple[Path, list[str]]:
     """A copy of a run whose best checkpoint file `damaged` is truncated, and the shared CLI options."""
-    settings, root = runs
+    settings, root = tiny_runs
     copy = tmp_path / run
     shutil.copytree(root / run, copy)
     truncate(copy / "checkpoints" / "best" / damaged)
     return copy, ["--data-dir", str(settings.data_dir), "--dataset", "tiny"]
 
 
-@pytest.mark.parametrize(("run", "damaged"), [("broken-kragrec", GRAPH_FILE), ("broken-kragrec", ADAPTER_FILE)])
-def test_recommend_with_a_truncated_checkpoint_fails_in_one_line(runs, tmp_path, run, damaged):
-    folder, options = damaged_run(runs, tmp_path, run, damaged)
-    user = read_jsonl(runs[0].prepared_dir / "test.jsonl")[0]["user"]
+@pytest.mark.parametrize(("run", "damaged"), [("kragrec-run", GRAPH_FILE), ("kragrec-run", ADAPTER_FILE)])
+def test_recommend_with_a_truncated_checkpoint_fails_in_one_line(tiny_runs, tmp_path, run, damaged):
+    folder, options = damaged_run(tiny_runs, tmp_path, run, damaged)
+    user = read_jsonl(tiny_runs[0].prepared_dir / "test.jsonl")[0]["user"]
     line = one_error_line(CliRunner().invoke(app, ["recommend", str(folder), "--user", user, *options]))
     path = folder / "checkpoints" / "best" / damaged
     assert line.startswith(f"error: {path}: unreadable checkpoint (")
@@ -104,10 +93,10 @@ def test_recommend_with_a_truncated_checkpoint_fails_in_one_line(runs, tmp_path,
 
 @pytest.mark.parametrize(
     ("run", "damaged"),
-    [("broken-kragrec", GRAPH_FILE), ("broken-kragrec", ADAPTER_FILE), ("broken-sasrec", MODEL_FILE)],
+    [("kragrec-run", GRAPH_FILE), ("kragrec-run", ADAPTER_FILE), ("sasrec-run", MODEL_FILE)],
 )
-def test_eval_with_a_truncated_checkpoint_fails_in_one_line_and_writes_nothing(runs, tmp_path, run, damaged):
-    folder, options = damaged_run(runs, tmp_path, run, damaged)
+def test_eval_with_a_truncated_checkpoint_fails_in_one_line_and_writes_nothing(tiny_runs, tmp_path, run, damaged):
+    folder, options = damaged_run(tiny_runs, tmp_path, run, damaged)
     line = one_error_line(CliRunner().invoke(app, ["eval", str(folder), "--max-samples", "2", *options]))
     assert line.startswith(f"error: {folder / 'checkpoints' / 'best' / damaged}: unreadable checkpoint (")
     assert not (folder / "eval").exists()

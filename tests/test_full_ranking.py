@@ -9,16 +9,12 @@ import numpy as np
 import pytest
 from typer.testing import CliRunner
 
-from kragrec.baselines.sasrec import SasrecConfig
-from kragrec.baselines.sasrec_training import train_sasrec, user_sequences
+from kragrec.baselines.sasrec_training import user_sequences
 from kragrec.cli import app
 from kragrec.evaluation.full_ranking import evaluate_full_ranking, reranked_ranks
 from kragrec.evaluation.metrics import full_ranking_metrics
 from kragrec.files import read_jsonl
 from kragrec.training.samples import Record
-from kragrec.training.trainer import launch_training
-
-from conftest import tiny_config
 
 
 def test_metrics_at_cutoffs_by_hand():
@@ -35,17 +31,9 @@ def test_reranked_ranks_count_misses_and_ties():
     assert ranks[0] == 2 and np.isinf(ranks[1])
 
 
-@pytest.fixture(scope="module")
-def runs(tiny_setup):
-    settings, root = tiny_setup
-    launch_training(settings, tiny_config(root, "full-llm", epochs=1))
-    train_sasrec(settings, root / "full-sasrec", SasrecConfig(hidden=16, epochs=2, val_every=1))
-    return settings, root
-
-
-def test_llm_reranks_the_retrievers_unseen_top_m(runs, tmp_path):
-    settings, root = runs
-    report = evaluate_full_ranking(root / "full-llm", root / "full-sasrec", settings, "test", tmp_path / "f")
+def test_llm_reranks_the_retrievers_unseen_top_m(tiny_runs, tmp_path):
+    settings, root = tiny_runs
+    report = evaluate_full_ranking(root / "kragrec-run", root / "sasrec-run", settings, "test", tmp_path / "f")
     rows = read_jsonl(tmp_path / "f" / "predictions.jsonl")
     sequences = user_sequences(settings)
     for row in rows:
@@ -59,12 +47,12 @@ def test_llm_reranks_the_retrievers_unseen_top_m(runs, tmp_path):
         assert overall["recall@10"] == pytest.approx(subset["recall@10"] * found / 6)
 
 
-def test_cli_full_ranking_prints_the_three_rows(runs):
-    settings, root = runs
-    arguments = ["eval", str(root / "full-llm"), "--full-ranking", str(root / "full-sasrec")]
+def test_cli_full_ranking_prints_the_three_rows(tiny_runs):
+    settings, root = tiny_runs
+    arguments = ["eval", str(root / "kragrec-run"), "--full-ranking", str(root / "sasrec-run")]
     result = CliRunner().invoke(app, [*arguments, "--data-dir", str(settings.data_dir), "--dataset", "tiny"])
     assert result.exit_code == 0, result.output
     for label in ("all users (6)", "retrieved (", "retriever alone", "recall@10", "mrr@5"):
         assert label in result.stdout
-    written = json.loads((root / "full-llm" / "eval" / "test-full-ranking" / "metrics.json").read_text())
+    written = json.loads((root / "kragrec-run" / "eval" / "test-full-ranking" / "metrics.json").read_text())
     assert set(written) >= {"overall", "retrieval_subset", "retriever_alone"}
