@@ -37,12 +37,18 @@ class Hit:
     score: float
 
 
+# Local mode warns that it is brute force and ignores payload indexes; the README says so once.
+LOCAL_MODE_WARNINGS = ("Local mode is not recommended", "Payload indexes have no effect")
+# A client for an unreachable server warns on creation; its first call fails with one line instead.
+UNREACHABLE_SERVER_WARNINGS = ("Failed to obtain server version",)
+
+
 @contextmanager
-def _quiet_local_mode() -> Iterator[None]:
-    """Local mode warns that it is brute force and ignores payload indexes; the README says so once."""
+def _silenced(messages: Sequence[str]) -> Iterator[None]:
+    """qdrant-client's UserWarnings that start with one of `messages` are not shown inside the block."""
     with warnings.catch_warnings():
-        warnings.filterwarnings("ignore", message="Local mode is not recommended", category=UserWarning)
-        warnings.filterwarnings("ignore", message="Payload indexes have no effect", category=UserWarning)
+        for message in messages:
+            warnings.filterwarnings("ignore", message=message, category=UserWarning)
         yield
 
 
@@ -96,15 +102,14 @@ class VectorStore:
         if settings.qdrant_url:
             self.location = public_url(settings.qdrant_url)
             api_key = settings.qdrant_api_key.reveal() if settings.qdrant_api_key else None
-            with warnings.catch_warnings():  # an unreachable server fails on the first call, with one line
-                warnings.filterwarnings("ignore", message="Failed to obtain server version", category=UserWarning)
+            with _silenced(UNREACHABLE_SERVER_WARNINGS):
                 client = QdrantClient(url=settings.qdrant_url, api_key=api_key)
             self._client = _ReportingClient(client, self.location)
         else:
             folder = settings.data_dir / "qdrant"
             folder.mkdir(parents=True, exist_ok=True)
             try:
-                with _quiet_local_mode():
+                with _silenced(LOCAL_MODE_WARNINGS):
                     self._client = QdrantClient(path=str(folder))
             except RuntimeError as error:
                 raise KragrecError(f"cannot open the local Qdrant store at {folder}: {error}") from None
@@ -132,7 +137,7 @@ class VectorStore:
             name,
             vectors_config={v: models.VectorParams(size=dim, distance=models.Distance.COSINE) for v in vector_names},
         )
-        with _quiet_local_mode():
+        with _silenced(LOCAL_MODE_WARNINGS):
             for field, schema in FILTERED_FIELDS.items():
                 self._client.create_payload_index(name, field, field_schema=schema)
 
@@ -156,7 +161,7 @@ class VectorStore:
     ) -> None:
         """Upsert points start.. (id = row number) in bounded batches; on_batch(done) is called after each."""
         total = len(payloads)
-        with progress_bar() as progress, _quiet_local_mode():
+        with progress_bar() as progress, _silenced(LOCAL_MODE_WARNINGS):
             task = progress.add_task("upsert", total=total, completed=start)
             for first in range(start, total, batch_size):
                 rows = range(first, min(total, first + batch_size))
@@ -183,7 +188,7 @@ class VectorStore:
             for query in queries
             for v in vector_names
         ]
-        with _quiet_local_mode():
+        with _silenced(LOCAL_MODE_WARNINGS):
             responses = self._client.query_batch_points(name, requests) if requests else []
         per_query: list[list[Hit]] = []
         for q in range(len(queries)):
