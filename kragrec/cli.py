@@ -290,6 +290,12 @@ TRAIN_OPTION = {
         str,
         "With --answer title: hidden (default: the prompt ends with the history) or listed (candidates listed too).",
     ),
+    "title_prompt": (
+        "--title-prompt",
+        str,
+        "With --answer title: completion (default: the history is a plain list and the title its next item) or chat "
+        "(an instruction in the LLM's chat template, the title its reply).",
+    ),
     "title_scale": (
         "--title-scale",
         float,
@@ -421,6 +427,10 @@ def eval_command(
             "--title-options", help="llm-zero-shot with --answer title: hidden (default) or listed candidates."
         ),
     ] = "hidden",
+    title_prompt: Annotated[
+        str,
+        typer.Option("--title-prompt", help="llm-zero-shot with --answer title: completion (default) or chat."),
+    ] = "completion",
     split: Annotated[str, typer.Option("--split", help="valid or test (default test).")] = "test",
     checkpoint: Annotated[str, typer.Option("--checkpoint", help="best (default) or last.")] = "best",
     out: Annotated[
@@ -474,7 +484,7 @@ def eval_command(
             run_dir, settings_from(), split, checkpoint, out, fictional, max_samples, prior
         )
     else:
-        answer_format = AnswerFormat(answer, title_options)
+        answer_format = AnswerFormat(answer, title_options, title_prompt)
         report, reference = evaluate_baseline(
             str(method),
             settings_from(),

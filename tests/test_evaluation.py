@@ -66,6 +66,15 @@ def test_run_settings_come_from_the_run_and_connection_from_the_caller(trained_r
     assert run.settings.data_dir == settings.data_dir and run.config.epochs == 1
 
 
+def test_a_run_recorded_before_the_completion_prompt_is_read_as_a_chat_prompt_run(trained_run, tmp_path):
+    settings, run_dir = trained_run
+    assert open_run(run_dir, settings).config.title_prompt == "completion"
+    recorded = json.loads((run_dir / "config.json").read_text())
+    del recorded["train"]["title_prompt"]
+    (tmp_path / "config.json").write_text(json.dumps(recorded))
+    assert open_run(tmp_path, settings).config.title_prompt == "chat"
+
+
 def test_popularity_baseline_ranks_by_train_counts(tiny_setup, tmp_path):
     settings, _ = tiny_setup
     counts = train_popularity(settings)

@@ -15,10 +15,12 @@ from kragrec.models.graph_encoder import GraphEncoder, Projector
 from kragrec.models.graph_llm import GraphLLM, TitleHead
 from kragrec.models.llm import DEFAULT_LLM, load_tokenizer
 from kragrec.models.prompt import (
+    GRAPH_SLOT,
     LETTER_ANSWER,
     TITLE_ANSWER,
     AnswerFormat,
     letter_token_ids,
+    llamarec_prompt,
     prompt_tokens,
     recommendation_prompt,
 )
@@ -87,7 +89,7 @@ def samples(tokenizer, graphs_per_sample=(2, 0, 1, 3), answer_format=LETTER_ANSW
         history = [f"Film {n}{k} (199{k})" for k in range(3 + n)]
         candidates = [f"Option {n}-{k}" + " and more" * (k % 3) for k in range(count)]  # titles of several lengths
         prompt = recommendation_prompt(history, candidates, graph_count > 0, answer_format=answer_format)
-        tokens = prompt_tokens(tokenizer, prompt, answer_format.answer_titles(candidates))
+        tokens = prompt_tokens(tokenizer, prompt, answer_format, candidates)
         graphs = [random_graph(generator, 1 + (k % 3) * 2) for k in range(graph_count)]
         encoded.append(EncodedSample(tokens, graphs, label=(3 * n) % count, num_candidates=count))
     return encoded
@@ -233,7 +235,14 @@ def separate_title_log_probs(model: GraphLLM, sample: EncodedSample) -> torch.Te
     return torch.stack(means)
 
 
-@pytest.mark.parametrize("answer_format", [TITLE_ANSWER, AnswerFormat("title", "listed")])
+CHAT_TITLE = AnswerFormat("title", title_prompt="chat")
+
+
+@pytest.mark.parametrize(
+    "answer_format",
+    [TITLE_ANSWER, AnswerFormat("title", "listed"), CHAT_TITLE, AnswerFormat("title", "listed", "chat")],
+    ids=["completion", "completion-listed", "chat", "chat-listed"],
+)
 def test_title_scores_from_one_shared_prompt_pass_equal_separate_passes(tokenizer, answer_format):
     model = tiny_graph_llm(tokenizer, title_head=TitleHead()).eval()
     encoded = samples(tokenizer, answer_format=answer_format, count=6)
@@ -244,8 +253,37 @@ def test_title_scores_from_one_shared_prompt_pass_equal_separate_passes(tokenize
     torch.testing.assert_close(shared, separate, atol=1e-5, rtol=1e-5)
 
 
-def test_title_answer_tokens_are_the_title_then_the_end_of_turn(tokenizer):
+def test_completion_title_answer_is_the_history_lists_next_item(tokenizer):
+    """The completion prompt is plain text (no chat template) ending with the next item's dash; each answer is the
+    title after a space and the newline that ends the item, so prompt + answer reads as one longer list."""
     tokens = samples(tokenizer, graphs_per_sample=(0,), answer_format=TITLE_ANSWER, count=3)[0].tokens
+    text = tokenizer.decode(tokens.before + tokens.after)
+    assert "<|im_start|>" not in text and "Option" not in text
+    assert text.endswith(
+        "A movie fan's watching history, in order:\n- Film 00 (1990)\n- Film 01 (1991)\n- Film 02 (1992)\n-"
+    )
+    assert [tokenizer.decode(option) for option in tokens.options] == [
+        " Option 0-0\n",
+        " Option 0-1 and more\n",
+        " Option 0-2 and more and more\n",
+    ]
+    for option in tokens.options:  # the same ids as tokenizing the answered prompt in one piece
+        answered = tokenizer(text + tokenizer.decode(option), add_special_tokens=False)["input_ids"]
+        assert answered == [*tokens.before, *tokens.after, *option]
+    listed = samples(tokenizer, graphs_per_sample=(0,), answer_format=AnswerFormat("title", "listed"), count=3)
+    listed_text = tokenizer.decode(listed[0].tokens.before)
+    assert listed_text.startswith("Candidates:\n- Option 0-0\n- Option 0-1 and more\n")
+
+
+def test_completion_llamarec_prompt_puts_relations_before_the_history_list_it_continues():
+    prompt = llamarec_prompt(["Heat (1995)", "Casino (1995)"], ["X", "Y"], True, TITLE_ANSWER)
+    before, _, after = prompt.partition(GRAPH_SLOT)
+    assert before == "Relations:\n"
+    assert after == "A user's history, in chronological order:\n- Heat (1995)\n- Casino (1995)"
+
+
+def test_chat_title_answer_tokens_are_the_title_then_the_end_of_turn(tokenizer):
+    tokens = samples(tokenizer, graphs_per_sample=(0,), answer_format=CHAT_TITLE, count=3)[0].tokens
     assert [tokenizer.decode(option) for option in tokens.options] == [
         "Option 0-0<|im_end|>",
         "Option 0-1 and more<|im_end|>",
@@ -253,7 +291,7 @@ def test_title_answer_tokens_are_the_title_then_the_end_of_turn(tokenizer):
     ]
     text = tokenizer.decode(tokens.before + tokens.after)
     assert text.endswith("- Film 02 (1992)<|im_end|>\n<|im_start|>assistant\n") and "Option" not in text
-    listed = samples(tokenizer, graphs_per_sample=(0,), answer_format=AnswerFormat("title", "listed"), count=3)
+    listed = samples(tokenizer, graphs_per_sample=(0,), answer_format=AnswerFormat("title", "listed", "chat"), count=3)
     assert "Options:\n- Option 0-0\n- Option 0-1 and more\n" in tokenizer.decode(listed[0].tokens.before)
 
 

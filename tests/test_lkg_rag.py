@@ -106,8 +106,9 @@ def test_lkg_rag_trains_checkpoints_and_evaluates(tiny_setup, tmp_path, select):
     assert any(row["evidence"] for row in rows)  # the chosen paths' lines, one per history item with a path
     for row in rows:
         assert len(row["evidence"]) <= settings.history
-        # title answers: a path ends at the candidate's title, not at a letter the prompt never shows
-        assert all(re.fullmatch(r"\(\d+\) .+ -> .+", line) for line in row["evidence"])
+        # completion prompt: the history is an unnumbered list, so a path starts at the title itself, and (title
+        # answers) ends at the candidate's title, not at a letter the prompt never shows
+        assert all(re.fullmatch(r"[^(].* -> .+", line) for line in row["evidence"])
         assert not any(re.search(r" -> \([A-Z]\) ", line) for line in row["evidence"])
     explained = recommend(config.run_dir, settings, rows[0]["user"], top=3, explain=True)
     assert explained.fed == "paths" and explained.paths == rows[0]["evidence"]

@@ -18,6 +18,7 @@ from kragrec.evaluation.evaluate import evaluate_baseline, evaluate_run
 from kragrec.evaluation.runs import defining_settings
 from kragrec.files import write_json
 from kragrec.models.llm import DEFAULT_LLM
+from kragrec.models.prompt import AnswerFormat
 from kragrec.retrieval.index_builder import build_index
 from kragrec.training.config import TrainConfig
 from kragrec.training.trainer import launch_training
@@ -43,6 +44,7 @@ class QualityBudget:
     llm: str = DEFAULT_LLM
     gnn_hidden: int = 1024
     gnn_layers: int = 4
+    title_prompt: str = "completion"  # the title answer's prompt (models/prompt.py), zero-shot and trained rows alike
 
 
 @dataclass(frozen=True)
@@ -168,6 +170,7 @@ def run_entry(entry: Entry, settings: Settings, budget: QualityBudget, work_dir:
                 limit=budget.test_users,
                 prior=prior,
                 valid_limit=budget.max_valid,
+                answer_format=AnswerFormat(title_prompt=budget.title_prompt),
             )
         else:
             report, _ = evaluate_run(trained / "run", settings, "test", "best", out, injected, budget.test_users, prior)

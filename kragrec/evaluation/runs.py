@@ -76,7 +76,10 @@ def open_run(folder: Path, connection: Settings) -> TrainedRun:
             del train["run_dir"]
             config: TrainConfig | SasrecConfig = SasrecConfig(**train)
         else:
-            config = TrainConfig(**{**recorded["train"], "run_dir": folder, "betas": tuple(train["betas"])})
+            before_completion = {"title_prompt": "chat"}  # runs recorded before --title-prompt answered in the chat
+            config = TrainConfig(
+                **{**before_completion, **recorded["train"], "run_dir": folder, "betas": tuple(train["betas"])}
+            )
     except (KeyError, TypeError, json.JSONDecodeError) as error:
         raise KragrecError(f"{recorded_path}: not a kragrec run config ({error})") from None
     return TrainedRun(folder, settings, config)

@@ -63,6 +63,7 @@ def score_zero_shot(
         bf16=True,
         answer=answer_format.answer,
         title_options=answer_format.title_options,
+        title_prompt=answer_format.title_prompt,
     )
     return llm_scores(settings, config, records, titles, lambda _: zero_shot_model(settings, llm, answer_format))
 

@@ -3,6 +3,10 @@
 Two answer heads read them. "title" (default): the candidates are scored by the likelihood of their titles as the
 answer, so the prompt ends with the history (the candidates listed or not) and each candidate's title tokens follow
 it. "letter" (the papers' verbalizer): the candidates are lettered A, B, ... and the answer is one letter.
+
+The title answer's prompt is a "completion" (default): a plain document whose history is a list, the answer being its
+next item (cloze format, which small LMs rank far better zero-shot), or a "chat": an instruction in the model's chat
+template, the title as the assistant's reply.
 """
 
 from __future__ import annotations
@@ -19,24 +23,35 @@ LETTERS = string.ascii_uppercase
 GRAPH_SLOT = "\x00graph\x00"  # split point for soft tokens; never reaches the tokenizer
 ANSWERS = ("title", "letter")
 TITLE_OPTIONS = ("hidden", "listed")  # title answer: candidates absent from the prompt, or listed before the answer
+TITLE_PROMPTS = ("completion", "chat")  # title answer: the next item of a plain list, or a chat-template reply
+COMPLETION_CUE = "\n-"  # a completion prompt ends with the next list item's dash; the title follows after a space
 
 
 @dataclass(frozen=True)
 class AnswerFormat:
-    """How the model answers: with a candidate's title (the candidates listed in the prompt or not) or a letter."""
+    """How the model answers: with a candidate's title (the candidates listed in the prompt or not; the prompt a
+    plain completion or a chat) or a letter."""
 
     answer: str = "title"
     title_options: str = "hidden"
+    title_prompt: str = "completion"
 
     def __post_init__(self) -> None:
         if self.answer not in ANSWERS:
             raise KragrecError(f"--answer {self.answer!r}: choose one of {', '.join(ANSWERS)}")
         if self.title_options not in TITLE_OPTIONS:
             raise KragrecError(f"--title-options {self.title_options!r}: choose one of {', '.join(TITLE_OPTIONS)}")
+        if self.title_prompt not in TITLE_PROMPTS:
+            raise KragrecError(f"--title-prompt {self.title_prompt!r}: choose one of {', '.join(TITLE_PROMPTS)}")
 
     def answer_titles(self, candidates: list[str]) -> list[str] | None:
         """The titles scored as answers (title answer), or None (letter answer)."""
         return candidates if self.answer == "title" else None
+
+    @property
+    def completion(self) -> bool:
+        """Whether the prompt is a plain document the title answer continues (no chat template)."""
+        return self.answer == "title" and self.title_prompt == "completion"
 
 
 TITLE_ANSWER = AnswerFormat()
@@ -69,6 +84,13 @@ def recommendation_prompt(
     """
     lines = [f"Knowledge graph evidence: {GRAPH_SLOT}"] if with_graph else []
     lines += [f"Knowledge graph evidence: {evidence_text}"] if evidence_text else []
+    if answer_format.completion:
+        return "\n".join(
+            [
+                *lines,
+                *_completion_lines("A movie fan's watching history, in order:", history, candidates, answer_format),
+            ]
+        )
     if answer_format.answer == "title":
         listed = answer_format.title_options == "listed"
         lines += [
@@ -105,6 +127,10 @@ def llamarec_prompt(
     """
     and_relations = " and the relations" if with_relations else ""
     relations = [f"Relations:\n{GRAPH_SLOT}"] if with_relations else []
+    if answer_format.completion:
+        header = "A user's history, in chronological order:"
+        lines = [*relations, *_completion_lines(header, history, candidates, answer_format)]
+        return "\n".join(lines).replace(GRAPH_SLOT + "\n", GRAPH_SLOT)
     history_lines = [*(f"({n}) {title}" for n, title in enumerate(history, start=1))]
     if answer_format.answer == "title":
         listed = answer_format.title_options == "listed"
@@ -130,6 +156,13 @@ def llamarec_prompt(
     return "\n".join(lines)
 
 
+def _completion_lines(header: str, history: list[str], candidates: list[str], answer_format: AnswerFormat) -> list[str]:
+    """A completion prompt's body: the candidates when listed, then the history as a list under `header`; the
+    answer (added by prompt_tokens) is the list's next item."""
+    listed = ["Candidates:", *(f"- {title}" for title in candidates)] if answer_format.title_options == "listed" else []
+    return [*listed, header, *(f"- {title}" for title in history)]
+
+
 def _last_letter(candidates: list[str]) -> str:
     if len(candidates) > len(LETTERS):
         raise KragrecError(f"{len(candidates)} candidates: at most {len(LETTERS)} can be lettered")
@@ -137,30 +170,46 @@ def _last_letter(candidates: list[str]) -> str:
 
 
 def prompt_tokens(
-    tokenizer: PreTrainedTokenizerBase, prompt: str, answer_titles: list[str] | None = None
+    tokenizer: PreTrainedTokenizerBase,
+    prompt: str,
+    answer_format: AnswerFormat = LETTER_ANSWER,
+    candidates: list[str] | None = None,
 ) -> PromptTokens:
-    """Render the prompt with the model's chat template (plain text if it has none) and split at the graph slot.
+    """Render the prompt and split it at the graph slot; with the title answer, tokenize each candidate's answer.
 
-    With `answer_titles` (the title answer) each title is tokenized as the answer that follows the prompt: alone
-    after the chat template's assistant turn (" Title" after a plain "Answer:"), then the end-of-sequence token.
+    A completion prompt is plain text ending with the next list item's dash; each answer is " Title" and the
+    newline that ends the item. Otherwise the model's chat template renders the prompt (plain text and "Answer:"
+    if it has none) and each answer is the title alone, then the end-of-sequence token.
     """
-    if tokenizer.chat_template:
+    completion = answer_format.completion
+    if tokenizer.chat_template and not completion:
         messages: list[dict[str, Any]] = [{"role": "user", "content": prompt}]
         text = str(tokenizer.apply_chat_template(messages, add_generation_prompt=True, tokenize=False))
         add_special = False
     else:
-        text, add_special = f"{prompt}\nAnswer:", True
+        text, add_special = prompt + (COMPLETION_CUE if completion else "\nAnswer:"), True
     before, _, after = text.partition(GRAPH_SLOT)
     before_ids = tokenizer(before, add_special_tokens=add_special)["input_ids"]
     after_ids = tokenizer(after, add_special_tokens=False)["input_ids"] if after else []
-    options: tuple[tuple[int, ...], ...] = ()
-    if answer_titles is not None:
-        if tokenizer.eos_token_id is None:
-            raise KragrecError("the title answer needs a tokenizer with an end-of-sequence token")
-        space = "" if tokenizer.chat_template else " "
-        titles = tokenizer([space + title for title in answer_titles], add_special_tokens=False)["input_ids"]
-        options = tuple((*ids, tokenizer.eos_token_id) for ids in titles)
-    return PromptTokens(list(before_ids), list(after_ids), options)
+    titles = answer_format.answer_titles(candidates or [])
+    return PromptTokens(list(before_ids), list(after_ids), _answer_tokens(tokenizer, titles, completion))
+
+
+def _answer_tokens(
+    tokenizer: PreTrainedTokenizerBase, titles: list[str] | None, completion: bool
+) -> tuple[tuple[int, ...], ...]:
+    """Each title's answer tokens and end marker (a completion's newline, else the end-of-sequence token)."""
+    if titles is None:
+        return ()
+    if completion:
+        end = tuple(tokenizer("\n", add_special_tokens=False)["input_ids"])
+    elif tokenizer.eos_token_id is None:
+        raise KragrecError("the title answer needs a tokenizer with an end-of-sequence token")
+    else:
+        end = (tokenizer.eos_token_id,)
+    space = " " if completion or not tokenizer.chat_template else ""
+    ids = tokenizer([space + title for title in titles], add_special_tokens=False)["input_ids"]
+    return tuple((*title, *end) for title in ids)
 
 
 def letter_token_ids(tokenizer: PreTrainedTokenizerBase, count: int) -> list[int]:

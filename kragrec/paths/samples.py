@@ -44,7 +44,7 @@ class PathSamples:
                 built.append(
                     PromptSample(
                         record,
-                        prompt_tokens(self.tokenizer, prompt, self.answer_format.answer_titles(candidates)),
+                        prompt_tokens(self.tokenizer, prompt, self.answer_format, candidates),
                         [],
                         record.label,
                         user_index=self.user_index[record.user],
@@ -63,7 +63,8 @@ class PathSamples:
             found = [(n, paths[(head, c)]) for n, c in enumerate(record.candidates) if paths.get((head, c))]
             if not found:
                 continue
-            lines = [verbalise(p, f"({number})", self._candidate_mark(n), names) for n, p in found]
+            head_mark = "" if self.answer_format.completion else f"({number})"  # a completion's history is unnumbered
+            lines = [verbalise(p, head_mark, self._candidate_mark(n), names) for n, p in found]
             ids = self.tokenizer([line + "\n" for line in lines], add_special_tokens=False)["input_ids"]
             groups.append(PathGroup([path_features(p) for _, p in found], [p.hops for _, p in found], lines, ids))
         return groups

@@ -45,6 +45,7 @@ class TrainConfig:
     soft_norm: str = "embedding"
     answer: str = "title"
     title_options: str = "hidden"
+    title_prompt: str = "completion"
     title_scale: float = 1.0
     lm_weight: float = 0.0
     train_candidates: int | None = None
@@ -87,7 +88,7 @@ class TrainConfig:
             raise KragrecError(f"--soft-norm {self.soft_norm!r}: choose one of {', '.join(SOFT_NORMS)}")
         if self.answer_loss not in ANSWER_LOSSES:
             raise KragrecError(f"--answer-loss {self.answer_loss!r}: choose one of {', '.join(ANSWER_LOSSES)}")
-        AnswerFormat(self.answer, self.title_options)  # refuses unknown values
+        AnswerFormat(self.answer, self.title_options, self.title_prompt)  # refuses unknown values
         if self.train_candidates is not None and self.train_candidates < 2:
             raise KragrecError(f"--train-candidates {self.train_candidates}: need the target and at least 1 negative")
         if self.path_select not in PATH_SELECTIONS:
@@ -95,8 +96,9 @@ class TrainConfig:
 
     @property
     def answer_format(self) -> AnswerFormat:
-        """How the model answers (title or letter) and whether a title answer sees the candidates listed."""
-        return AnswerFormat(self.answer, self.title_options)
+        """How the model answers (title or letter), whether a title answer sees the candidates listed, and its
+        prompt style (completion or chat)."""
+        return AnswerFormat(self.answer, self.title_options, self.title_prompt)
 
     @property
     def evidence(self) -> str:

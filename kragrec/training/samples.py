@@ -130,7 +130,7 @@ def prompt_samples(
         samples.append(
             PromptSample(
                 record,
-                prompt_tokens(tokenizer, prompt, answer_format.answer_titles(candidates)),
+                prompt_tokens(tokenizer, prompt, answer_format, candidates),
                 subgraphs if evidence == "graph" else [],
                 record.label,
                 tuple(g.seed for g in subgraphs),
