@@ -9,14 +9,14 @@ from typing import Any
 import numpy as np
 
 from kragrec.baselines.sasrec_training import load_sasrec, top_unseen, user_sequences
+from kragrec.baselines.untrained import train_popularity
 from kragrec.config import Settings
+from kragrec.data.records import Record
 from kragrec.errors import KragrecError
-from kragrec.evaluation.baselines import train_popularity
 from kragrec.evaluation.runs import TrainedRun, open_run
 from kragrec.evaluation.scoring import score_run
 from kragrec.retrieval.explain import evidence, prepared_sample
 from kragrec.retrieval.session import open_retriever
-from kragrec.training.samples import Record
 
 
 @dataclass(frozen=True)

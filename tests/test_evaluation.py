@@ -9,14 +9,14 @@ import pytest
 
 from kragrec.baselines.sasrec import SasrecConfig
 from kragrec.baselines.sasrec_training import train_sasrec
+from kragrec.baselines.untrained import score_baseline, train_popularity
+from kragrec.data.records import evaluation_records
 from kragrec.errors import KragrecError
-from kragrec.evaluation.baselines import score_baseline, train_popularity
 from kragrec.evaluation.evaluate import evaluate_baseline, evaluate_run
 from kragrec.evaluation.fusion import mixed_scores
-from kragrec.evaluation.metrics import metrics_from_ranks
 from kragrec.evaluation.runs import open_run
 from kragrec.files import read_jsonl
-from kragrec.training.samples import evaluation_records
+from kragrec.metrics import metrics_from_ranks
 from kragrec.training.trainer import launch_training
 
 from conftest import tiny_config

@@ -11,10 +11,10 @@ from typer.testing import CliRunner
 
 from kragrec.baselines.sasrec_training import user_sequences
 from kragrec.cli import app
+from kragrec.data.records import Record
 from kragrec.evaluation.full_ranking import evaluate_full_ranking, reranked_ranks
-from kragrec.evaluation.metrics import full_ranking_metrics
 from kragrec.files import read_jsonl
-from kragrec.training.samples import Record
+from kragrec.metrics import full_ranking_metrics
 
 
 def test_metrics_at_cutoffs_by_hand():

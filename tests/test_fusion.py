@@ -5,10 +5,9 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from kragrec.evaluation.baselines import Scored
+from kragrec.data.records import Record, Scored
 from kragrec.evaluation.fusion import SHARES, choose_share, fused, mixed_scores, standardised
 from kragrec.training.run_folder import selection_key
-from kragrec.training.samples import Record
 
 INF = float("inf")
 

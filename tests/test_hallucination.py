@@ -5,6 +5,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
+from kragrec.data.records import Record
 from kragrec.errors import KragrecError
 from kragrec.evaluation.evaluate import evaluate_baseline
 from kragrec.evaluation.hallucination import (
@@ -15,7 +16,6 @@ from kragrec.evaluation.hallucination import (
 )
 from kragrec.evaluation.outputs import cold_start_mask
 from kragrec.files import read_jsonl
-from kragrec.training.samples import Record
 
 
 def records(count: int = 40) -> list[Record]:

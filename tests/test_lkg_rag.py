@@ -9,14 +9,14 @@ from dataclasses import replace
 import pytest
 import torch
 
+from kragrec.data.records import evaluation_records
 from kragrec.evaluation.evaluate import evaluate_run
 from kragrec.models.collate import EncodedSample, collate
 from kragrec.models.llm import load_tokenizer
+from kragrec.models.path_preference import RELATION_CLASSES, PathGroup, UserPreference, choose_paths
 from kragrec.paths.finder import open_path_finder
-from kragrec.paths.preference import RELATION_CLASSES, PathGroup, UserPreference, choose_paths
-from kragrec.paths.samples import PathSamples
 from kragrec.recommend import recommend
-from kragrec.training.samples import evaluation_records
+from kragrec.training.path_samples import PathSamples
 from kragrec.training.trainer import build_model, launch_training
 
 from conftest import tiny_config

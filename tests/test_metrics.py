@@ -8,7 +8,7 @@ import numpy as np
 import pytest
 
 from kragrec.evaluation.intervals import bootstrap_intervals
-from kragrec.evaluation.metrics import chance_metrics, metrics_from_ranks, target_ranks
+from kragrec.metrics import chance_metrics, metrics_from_ranks, target_ranks
 
 
 @pytest.mark.parametrize("rank", range(1, 21))

@@ -12,11 +12,12 @@ from safetensors.torch import load_file
 from typer.testing import CliRunner
 
 from kragrec.cli import app
+from kragrec.data.records import Record, training_records
 from kragrec.errors import KragrecError
 from kragrec.models.llm import load_tokenizer
 from kragrec.models.prompt import PromptTokens
 from kragrec.training.config import TrainConfig
-from kragrec.training.samples import PromptSample, Record, training_records
+from kragrec.training.samples import PromptSample
 from kragrec.training.trainer import (
     build_model,
     launch_training,

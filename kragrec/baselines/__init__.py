@@ -1,1 +1,4 @@
-"""Recommenders trained in-project as baselines for the LLM methods."""
+"""Recommenders without an LLM: random and popularity (untrained.py) and SASRec with its training loop.
+
+May import: training and everything below it.
+"""

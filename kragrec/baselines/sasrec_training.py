@@ -12,18 +12,18 @@ import torch
 from torch import nn
 
 from kragrec.baselines.sasrec import PAD, SASRec, SasrecConfig, right_padded
+from kragrec.baselines.untrained import score_baseline, train_popularity
 from kragrec.config import Settings
 from kragrec.data.dataset import natural_key
+from kragrec.data.records import Record, evaluation_records
 from kragrec.data.registry import open_dataset
 from kragrec.data.splits import leave_one_out
 from kragrec.errors import KragrecError
-from kragrec.evaluation.baselines import score_baseline, train_popularity
-from kragrec.evaluation.metrics import chance_metrics, metrics_from_ranks, target_ranks
 from kragrec.files import json_line, replace_dir_atomically
+from kragrec.metrics import chance_metrics, metrics_from_ranks, target_ranks
 from kragrec.models.tensor_files import read_torch_file
 from kragrec.progress import progress_bar
 from kragrec.training.run_folder import TrainingClock, selection_key, start_run_folder, summarise
-from kragrec.training.samples import Record, evaluation_records
 
 MODEL_FILE = "sasrec.pt"
 STATE_FILE = "training_state.pt"

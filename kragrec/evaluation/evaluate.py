@@ -7,10 +7,11 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from kragrec.baselines.untrained import UNTRAINED_BASELINES, score_baseline, train_popularity
 from kragrec.config import Settings
+from kragrec.data.records import Record, Scored, Titles, evaluation_records
 from kragrec.data.registry import open_dataset
 from kragrec.errors import KragrecError
-from kragrec.evaluation.baselines import UNTRAINED_BASELINES, Scored, score_baseline, train_popularity
 from kragrec.evaluation.fusion import choose_share, fused
 from kragrec.evaluation.hallucination import fictional_titles, inject_fictional
 from kragrec.evaluation.outputs import evaluation_report, write_evaluation
@@ -19,7 +20,6 @@ from kragrec.evaluation.scoring import score_run, score_zero_shot
 from kragrec.models.llm import DEFAULT_LLM
 from kragrec.models.prompt import TITLE_ANSWER, AnswerFormat
 from kragrec.retrieval.graph_view import item_text
-from kragrec.training.samples import Record, Titles, evaluation_records
 
 FICTIONAL_POOL = 50  # made-up films the injected candidates are drawn from
 

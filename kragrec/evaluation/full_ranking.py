@@ -14,13 +14,13 @@ import numpy as np
 
 from kragrec.baselines.sasrec_training import load_sasrec, top_unseen_before, user_sequences
 from kragrec.config import Settings
+from kragrec.data.records import NO_TARGET, Record, evaluation_records
 from kragrec.errors import KragrecError
 from kragrec.evaluation.intervals import bootstrap_intervals
-from kragrec.evaluation.metrics import full_ranking_metrics, target_ranks
 from kragrec.evaluation.runs import open_run
 from kragrec.evaluation.scoring import score_run
 from kragrec.files import replace_dir_atomically, write_json, write_jsonl
-from kragrec.training.samples import NO_TARGET, Record, evaluation_records
+from kragrec.metrics import full_ranking_metrics, target_ranks
 
 RESAMPLES = 1000
 

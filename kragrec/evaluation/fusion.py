@@ -12,8 +12,8 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from kragrec.evaluation.baselines import Scored
-from kragrec.evaluation.metrics import metrics_from_ranks, target_ranks
+from kragrec.data.records import Scored
+from kragrec.metrics import metrics_from_ranks, target_ranks
 from kragrec.training.run_folder import selection_key
 
 SHARES = tuple(step / 20 for step in range(21))  # the prior's share tried on valid: 0 (model alone) ... 1 (prior alone)

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import numpy as np
 
+from kragrec.data.records import Record
 from kragrec.errors import KragrecError
-from kragrec.training.samples import Record
 
 FICTIONAL_PREFIX = "fictional:"
 _ADJECTIVES = ("Silent", "Crimson", "Hollow", "Glass", "Midnight", "Broken", "Golden", "Northern", "Paper", "Iron")

@@ -7,7 +7,7 @@ from typing import Any
 
 import numpy as np
 
-from kragrec.evaluation.metrics import metrics_from_ranks
+from kragrec.metrics import metrics_from_ranks
 
 
 def bootstrap_intervals(

@@ -8,11 +8,11 @@ from typing import Any
 
 import numpy as np
 
-from kragrec.evaluation.baselines import Scored
+from kragrec.data.records import Scored
 from kragrec.evaluation.hallucination import FICTIONAL_PREFIX, fictional_first_share
 from kragrec.evaluation.intervals import bootstrap_intervals
-from kragrec.evaluation.metrics import chance_metrics, metrics_from_ranks
 from kragrec.files import replace_dir_atomically, write_json, write_jsonl
+from kragrec.metrics import chance_metrics, metrics_from_ranks
 
 BOOTSTRAP_RESAMPLES = 1000
 COLD_START_SHARE = 0.2  # the samples whose targets have the fewest train ratings

@@ -7,7 +7,7 @@ from pathlib import Path
 from typing import Any
 
 from kragrec.evaluation.intervals import with_interval
-from kragrec.evaluation.metrics import METRIC_NAMES
+from kragrec.metrics import METRIC_NAMES
 
 LABELS = {"acc": "ACC", "recall@3": "R@3", "recall@5": "R@5", "ndcg@10": "NDCG@10", "mrr": "MRR"}
 

@@ -13,6 +13,7 @@ from kragrec.models.checkpoint import TrainedParts, apply_trained_parts
 from kragrec.models.graph_llm import GraphLLM
 from kragrec.retrieval.subgraph import GraphFeatures
 from kragrec.training.config import TrainConfig
+from kragrec.training.trainer import build_model
 
 # Settings that define what a run learned from; connection settings (data folder, stores, secrets) stay the caller's.
 RUN_DEFINING = (
@@ -87,8 +88,6 @@ def open_run(folder: Path, connection: Settings) -> TrainedRun:
 
 def trained_model(run: TrainedRun, features: GraphFeatures, parts: TrainedParts) -> GraphLLM:
     """The run's model with a checkpoint's trained parts (read_trained_parts) loaded, in eval mode."""
-    from kragrec.training.trainer import build_model
-
     assert isinstance(run.config, TrainConfig)
     model = build_model(run.settings, dataclasses.replace(run.config, shard=False), features)
     apply_trained_parts(model, parts)

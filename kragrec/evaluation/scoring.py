@@ -13,7 +13,7 @@ from torch.utils.data import DataLoader
 from kragrec.baselines.sasrec import SasrecConfig
 from kragrec.baselines.sasrec_training import load_sasrec, sasrec_scores, user_sequences
 from kragrec.config import Settings
-from kragrec.evaluation.baselines import Scored
+from kragrec.data.records import Record, Scored, Titles
 from kragrec.evaluation.runs import TrainedRun, trained_model
 from kragrec.models.batch_scores import scored_batches
 from kragrec.models.checkpoint import read_trained_parts
@@ -26,7 +26,6 @@ from kragrec.retrieval.retriever import Retriever
 from kragrec.retrieval.subgraph import GraphFeatures
 from kragrec.training.config import TrainConfig
 from kragrec.training.dataset import PromptDataset
-from kragrec.training.samples import Record, Titles
 from kragrec.training.sources import open_sample_source
 
 

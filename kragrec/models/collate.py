@@ -8,8 +8,8 @@ import torch
 from torch_geometric.data import Batch, Data
 
 from kragrec.models.graph_llm import ModelBatch
+from kragrec.models.path_preference import PathGroup
 from kragrec.models.prompt import PromptTokens
-from kragrec.paths.preference import PathGroup
 
 
 @dataclass(frozen=True)

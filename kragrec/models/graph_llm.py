@@ -17,7 +17,7 @@ from torch import nn
 from transformers import PreTrainedModel
 
 from kragrec.models.graph_encoder import GraphEncoder, Projector
-from kragrec.paths.preference import PathGroup
+from kragrec.models.path_preference import PathGroup
 
 SOFT_TOKEN_MODES = ("per-graph", "mean")
 SOFT_NORMS = ("embedding", "none")  # soft tokens rescaled to the LLM's mean token-embedding norm, or left as projected

@@ -6,7 +6,7 @@ import torch
 from transformers import PreTrainedModel
 
 from kragrec.models.graph_llm import GraphLLM, LoraSettings, ModelBatch, TitleHead
-from kragrec.paths.preference import UserPreference, choose_paths
+from kragrec.models.path_preference import UserPreference, choose_paths
 
 
 class PathLLM(GraphLLM):

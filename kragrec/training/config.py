@@ -8,8 +8,8 @@ from pathlib import Path
 from kragrec.errors import KragrecError
 from kragrec.models.graph_llm import ANSWER_LOSSES, SOFT_NORMS
 from kragrec.models.llm import DEFAULT_LLM
+from kragrec.models.path_preference import PATH_SELECTIONS
 from kragrec.models.prompt import AnswerFormat
-from kragrec.paths.preference import PATH_SELECTIONS
 
 
 @dataclass(frozen=True)

@@ -7,15 +7,16 @@ from contextlib import contextmanager
 from typing import Protocol
 
 from kragrec.config import Settings
+from kragrec.data.records import Record, Titles
 from kragrec.models.llm import load_tokenizer
 from kragrec.models.prompt import AnswerFormat
 from kragrec.paths.finder import open_path_finder
-from kragrec.paths.samples import PathSamples
 from kragrec.retrieval.retriever import Retriever
 from kragrec.retrieval.session import open_retriever
 from kragrec.retrieval.subgraph import GraphFeatures
 from kragrec.training.config import TrainConfig
-from kragrec.training.samples import PromptSample, Record, Titles, prompt_samples
+from kragrec.training.path_samples import PathSamples
+from kragrec.training.samples import PromptSample, prompt_samples
 
 
 class SampleSource(Protocol):

@@ -17,11 +17,12 @@ from lightning_fabric.strategies import DDPStrategy
 from torch.utils.data import DataLoader
 
 from kragrec.config import Settings
+from kragrec.data.records import evaluation_records, training_records
 from kragrec.data.registry import open_dataset
 from kragrec.errors import KragrecError
-from kragrec.evaluation.metrics import chance_metrics, metrics_from_ranks, target_ranks
 from kragrec.files import json_line, jsonable, replace_dir_atomically, write_json
 from kragrec.memory import bound_heap_growth
+from kragrec.metrics import chance_metrics, metrics_from_ranks, target_ranks
 from kragrec.models.batch_scores import scored_batches
 from kragrec.models.checkpoint import load_trained_parts, save_trained_parts
 from kragrec.models.collate import collate
@@ -29,15 +30,15 @@ from kragrec.models.graph_encoder import GraphEncoder, Projector
 from kragrec.models.graph_llm import GraphLLM, LoraSettings, TitleHead
 from kragrec.models.llm import load_llm, load_tokenizer
 from kragrec.models.path_llm import PathLLM
+from kragrec.models.path_preference import UserPreference
 from kragrec.models.prompt import letter_token_ids
 from kragrec.models.tensor_files import read_torch_file
-from kragrec.paths.preference import UserPreference
 from kragrec.progress import progress_bar
 from kragrec.retrieval.subgraph import GraphFeatures
 from kragrec.training.config import TrainConfig
 from kragrec.training.dataset import EpochOrder, PromptDataset
 from kragrec.training.run_folder import TrainingClock, selection_key, start_run_folder, summarise
-from kragrec.training.samples import PromptSample, evaluation_records, training_records
+from kragrec.training.samples import PromptSample
 from kragrec.training.schedule import warmup_cosine
 from kragrec.training.sources import open_sample_source
 

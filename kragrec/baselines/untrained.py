@@ -2,33 +2,15 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-from functools import cached_property
-
 import numpy as np
 
 from kragrec.config import Settings
+from kragrec.data.records import Record, Scored
 from kragrec.data.registry import open_dataset
 from kragrec.data.splits import leave_one_out, split_of_ratings
-from kragrec.evaluation.metrics import target_ranks
 from kragrec.kg_loader.load_plan import popularity
-from kragrec.training.samples import Record
 
 UNTRAINED_BASELINES = ("random", "popularity")
-
-
-@dataclass(frozen=True)
-class Scored:
-    """One score per candidate of every sample, and the sub-graph seeds each sample's prompt received."""
-
-    records: list[Record]
-    scores: np.ndarray
-    evidence: list[list[str]]
-
-    @cached_property
-    def ranks(self) -> np.ndarray:
-        """1-based rank of each target among its candidates (ties against it), computed once."""
-        return target_ranks(self.scores, np.array([r.label for r in self.records], dtype=np.int64))
 
 
 def train_popularity(settings: Settings) -> dict[str, int]:
