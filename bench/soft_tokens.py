@@ -20,10 +20,11 @@ from torch import nn
 
 from kragrec.config import Settings
 from kragrec.data.records import evaluation_records
-from kragrec.evaluation.runs import open_run, trained_model
 from kragrec.models.checkpoint import read_trained_parts
 from kragrec.models.collate import collate
 from kragrec.models.graph_llm import GraphLLM, ModelBatch
+from kragrec.recommenders.llm import trained_model
+from kragrec.recommenders.registry import open_run
 from kragrec.training.dataset import PromptDataset
 from kragrec.training.sources import open_sample_source
 from kragrec.training.trainer import build_model

@@ -262,6 +262,7 @@ def retrieve_command(
         typer.echo(f"wrote {html}", err=True)
 
 
+LAUNCH_DEFAULTS = {"accelerator": "cpu", "devices": 1, "bf16": False, "shard": False}  # passed on only when changed
 TRAIN_OPTION = {
     "method": (
         "--method",
@@ -383,24 +384,19 @@ def train_command(
         bool, typer.Option("--resume", help="Continue the run in --run-dir from its last checkpoint.")
     ] = False,
 ) -> None:
-    """Train the KG-augmented LLM recommender; prints the best validation metrics."""
+    """Train the KG-augmented LLM recommender (or SASRec); prints the best validation metrics."""
+    from kragrec.recommenders import registry
     from kragrec.render import show_training_summary
-    from kragrec.training.config import TrainConfig
-    from kragrec.training.trainer import launch_training
 
     settings = settings_from()
     chosen = {name: value for name, value in settings_from.options.items() if value is not None}  # type: ignore[attr-defined]
-    if chosen.get("method") == "sasrec":
-        from kragrec.baselines.sasrec_training import sasrec_config, train_sasrec
-
-        show_training_summary(train_sasrec(settings, run_dir, sasrec_config(chosen), resume=resume))
-        return
     if gpus is not None:
         accelerator, devices = "cuda", gpus
+    launch = {"accelerator": accelerator, "devices": devices, "bf16": bf16, "shard": shard}
+    chosen.update({name: value for name, value in launch.items() if value != LAUNCH_DEFAULTS[name]})
     if betas is not None:
         chosen["betas"] = parse_betas(betas)
-    config = TrainConfig(run_dir=run_dir, accelerator=accelerator, devices=devices, bf16=bf16, shard=shard, **chosen)
-    show_training_summary(launch_training(settings, config, resume=resume))
+    show_training_summary(registry.train(settings, run_dir, chosen, resume=resume))
 
 
 @app.command("eval")

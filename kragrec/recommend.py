@@ -8,13 +8,13 @@ from typing import Any
 
 import numpy as np
 
-from kragrec.baselines.sasrec_training import load_sasrec, top_unseen, user_sequences
+from kragrec.baselines.sasrec_training import user_sequences
 from kragrec.baselines.untrained import train_popularity
 from kragrec.config import Settings
 from kragrec.data.records import Record
 from kragrec.errors import KragrecError
-from kragrec.evaluation.runs import TrainedRun, open_run
-from kragrec.evaluation.scoring import score_run
+from kragrec.recommenders.contract import CandidateSource
+from kragrec.recommenders.registry import candidate_source, open_run, trained
 from kragrec.retrieval.explain import evidence, prepared_sample
 from kragrec.retrieval.session import open_retriever
 
@@ -33,15 +33,14 @@ class Recommendation:
     paths: list[str] | None = None
 
 
-def candidates_from_all_items(settings: Settings, user: str, count: int, retriever_run: TrainedRun | None) -> Record:
-    """The user's latest history over every split, and `count` unseen items from SASRec (or popularity)."""
+def candidates_from_all_items(settings: Settings, user: str, count: int, source: CandidateSource | None) -> Record:
+    """The user's latest history over every split, and `count` unseen items from `source` (or popularity)."""
     sequences = user_sequences(settings)
     if user not in sequences.before["all"]:
         raise KragrecError(f"user {user!r} has no ratings in dataset {settings.dataset!r}")
     seen = [sequences.item_of[i] for i in sequences.before["all"][user]]
-    if retriever_run is not None:
-        model = load_sasrec(retriever_run.checkpoint(), len(sequences.index_of), retriever_run.config)
-        candidates = top_unseen(model, sequences, user, count)
+    if source is not None:
+        candidates = source.top_unseen_before([user], "all", count)[0]
     else:
         counts = train_popularity(settings)
         unseen = sorted(set(counts) - set(seen), key=lambda item: (-counts[item], item))
@@ -61,18 +60,19 @@ def recommend(
 ) -> Recommendation:
     """Rank the prepared candidates of the user's split sample, or with all_items a retriever's top-M unseen items."""
     run = open_run(run_dir, connection)
+    recommender = trained(run)
     settings = run.settings
     if all_items:
-        retriever_run = open_run(retriever_dir, connection) if retriever_dir is not None else None
-        if retriever_run is not None and retriever_run.method != "sasrec":
-            raise KragrecError(f"--retriever {retriever_dir}: a sasrec run is needed to retrieve from all items")
-        record = candidates_from_all_items(settings, user, settings.candidates, retriever_run)
+        source = None
+        if retriever_dir is not None:
+            source = candidate_source(open_run(retriever_dir, connection), "--retriever", "retrieve from all items")
+        record = candidates_from_all_items(settings, user, settings.candidates, source)
         split = "all"
     else:
         sample = prepared_sample(settings, user, split)
         record = Record(sample["user"], sample["history"], sample["target"], sample["candidates"])
     with open_retriever(settings) as retriever:
-        scores = score_run(run, split, [record], {}, retriever=retriever)
+        scores = recommender.score(split, [record], {}, retriever)
         probabilities = np.exp(scores.scores[0] - scores.scores[0].max())
         probabilities /= probabilities.sum()
         order = np.argsort(-probabilities, kind="stable")[:top]
@@ -86,7 +86,7 @@ def recommend(
             }
             for n in order
         ]
-        fed = run.config.evidence if run.method != "sasrec" else "sequence"  # type: ignore[union-attr]
+        fed = recommender.fed
         view = None
         if explain and fed in ("graph", "text"):
             sample_view = {"user": user, "target": record.target or None, "history": record.history}

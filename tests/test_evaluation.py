@@ -9,14 +9,14 @@ import pytest
 
 from kragrec.baselines.sasrec import SasrecConfig
 from kragrec.baselines.sasrec_training import train_sasrec
-from kragrec.baselines.untrained import score_baseline, train_popularity
+from kragrec.baselines.untrained import popularity_scores, random_scores, train_popularity
 from kragrec.data.records import evaluation_records
 from kragrec.errors import KragrecError
 from kragrec.evaluation.evaluate import evaluate_baseline, evaluate_run
 from kragrec.evaluation.fusion import mixed_scores
-from kragrec.evaluation.runs import open_run
 from kragrec.files import read_jsonl
 from kragrec.metrics import metrics_from_ranks
+from kragrec.recommenders.registry import open_run
 from kragrec.training.trainer import launch_training
 
 from conftest import tiny_config
@@ -78,8 +78,8 @@ def test_a_run_recorded_before_the_completion_prompt_is_read_as_a_chat_prompt_ru
 def test_popularity_baseline_ranks_by_train_counts(tiny_setup, tmp_path):
     settings, _ = tiny_setup
     counts = train_popularity(settings)
-    scored = score_baseline("popularity", settings, evaluation_records(settings, "test", None), counts)
-    for record, scores in zip(scored.records, scored.scores, strict=True):
+    records = evaluation_records(settings, "test", None)
+    for record, scores in zip(records, popularity_scores(records, counts), strict=True):
         assert scores.tolist() == [counts[c] for c in record.candidates]
     report, reference = evaluate_baseline("popularity", settings, "test", tmp_path / "pop")
     assert reference is None and report["samples"] == 6
@@ -88,8 +88,8 @@ def test_popularity_baseline_ranks_by_train_counts(tiny_setup, tmp_path):
 def test_random_baseline_is_seeded(tiny_setup):
     settings, _ = tiny_setup
     np.testing.assert_array_equal(
-        score_baseline("random", settings, evaluation_records(settings, "valid", None), {}).scores,
-        score_baseline("random", settings, evaluation_records(settings, "valid", None), {}).scores,
+        random_scores(settings, evaluation_records(settings, "valid", None)),
+        random_scores(settings, evaluation_records(settings, "valid", None)),
     )
 
 

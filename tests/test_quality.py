@@ -35,7 +35,7 @@ def test_every_method_and_ablation_is_trained_evaluated_and_reported(tiny_setup,
     assert prior["run"] == str(work / "sasrec" / "run") and prior["valid_samples"] == 6
     assert prior["valid_acc_by_share"][str(prior["share"])] == max(prior["valid_acc_by_share"].values())
     for entry in entries(ablations=True):  # a trained row's time is the run's own, summed over resumed sessions
-        if entry.kind != "baseline" and entry.run_of is None:
+        if entry.trains and entry.run_of is None:
             folder = work / _folder_name(entry)
             summary = json.loads((folder / "run" / "summary.json").read_text())
             assert json.loads((folder / "train.json").read_text())["seconds"] == summary["train_seconds"] > 0

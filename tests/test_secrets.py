@@ -16,7 +16,7 @@ from typer.testing import CliRunner
 from kragrec.cli import app
 from kragrec.config import SECRET_FIELDS, Secret, Settings, load_settings, settings_record
 from kragrec.evaluation.quality import QualityBudget, run_quality
-from kragrec.evaluation.runs import open_run
+from kragrec.recommenders.registry import open_run
 
 from conftest import TINY
 

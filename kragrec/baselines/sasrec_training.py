@@ -12,7 +12,7 @@ import torch
 from torch import nn
 
 from kragrec.baselines.sasrec import PAD, SASRec, SasrecConfig, right_padded
-from kragrec.baselines.untrained import score_baseline, train_popularity
+from kragrec.baselines.untrained import popularity_scores, train_popularity
 from kragrec.config import Settings
 from kragrec.data.dataset import natural_key
 from kragrec.data.records import Record, evaluation_records
@@ -54,11 +54,6 @@ def user_sequences(settings: Settings) -> Sequences:
     test = {user: train[user] + valid_item[user] for user in train}
     before = {"valid": train, "test": test, "all": {user: test[user] + test_item[user] for user in train}}
     return Sequences(index_of, train, before)
-
-
-def top_unseen(model: SASRec, sequences: Sequences, user: str, count: int) -> list[str]:
-    """The `count` best-scored items the user has not rated, after the user's whole sequence."""
-    return top_unseen_before(model, sequences, [user], "all", count)[0]
 
 
 @torch.no_grad()
@@ -201,7 +196,7 @@ def train_sasrec(settings: Settings, run_dir: Path, config: SasrecConfig, resume
                     "progress": state,
                 }
                 torch.save(progress, staging / STATE_FILE)
-    popularity = target_ranks(score_baseline("popularity", settings, valid, train_popularity(settings)).scores, labels)
+    popularity = target_ranks(popularity_scores(valid, train_popularity(settings)), labels)
     references = {"popularity": metrics_from_ranks(popularity), "chance": chance_metrics(settings.candidates)}
     return summarise(run_dir, references, len(valid))
 

@@ -5,12 +5,10 @@ from __future__ import annotations
 import numpy as np
 
 from kragrec.config import Settings
-from kragrec.data.records import Record, Scored
+from kragrec.data.records import Record
 from kragrec.data.registry import open_dataset
 from kragrec.data.splits import leave_one_out, split_of_ratings
 from kragrec.kg_loader.load_plan import popularity
-
-UNTRAINED_BASELINES = ("random", "popularity")
 
 
 def train_popularity(settings: Settings) -> dict[str, int]:
@@ -20,12 +18,11 @@ def train_popularity(settings: Settings) -> dict[str, int]:
     return {item: count for item, (count, _) in counts.items()}
 
 
-def score_baseline(name: str, settings: Settings, records: list[Record], popularity: dict[str, int]) -> Scored:
-    """`random` (seeded uniform scores) or `popularity` (the given train rating counts; 0 for items never rated)."""
-    if name == "random":
-        scores = np.random.default_rng(settings.seed).random((len(records), settings.candidates))
-    elif name == "popularity":
-        scores = np.array([[popularity.get(c, 0) for c in r.candidates] for r in records], dtype=np.float64)
-    else:
-        raise ValueError(f"unknown untrained baseline {name!r}")
-    return Scored(records, scores, [[] for _ in records])
+def random_scores(settings: Settings, records: list[Record]) -> np.ndarray:
+    """Seeded uniform scores, one per candidate."""
+    return np.random.default_rng(settings.seed).random((len(records), settings.candidates))
+
+
+def popularity_scores(records: list[Record], counts: dict[str, int]) -> np.ndarray:
+    """Each candidate's train rating count (`train_popularity`); 0 for items never rated."""
+    return np.array([[counts.get(c, 0) for c in r.candidates] for r in records], dtype=np.float64)

@@ -2,23 +2,22 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from kragrec.baselines.untrained import UNTRAINED_BASELINES, score_baseline, train_popularity
+from kragrec.baselines.untrained import train_popularity
 from kragrec.config import Settings
-from kragrec.data.records import Record, Scored, Titles, evaluation_records
+from kragrec.data.records import Record, Scored, evaluation_records
 from kragrec.data.registry import open_dataset
 from kragrec.errors import KragrecError
 from kragrec.evaluation.fusion import choose_share, fused
 from kragrec.evaluation.hallucination import fictional_titles, inject_fictional
 from kragrec.evaluation.outputs import evaluation_report, write_evaluation
-from kragrec.evaluation.runs import open_run
-from kragrec.evaluation.scoring import score_run, score_zero_shot
 from kragrec.models.llm import DEFAULT_LLM
 from kragrec.models.prompt import TITLE_ANSWER, AnswerFormat
+from kragrec.recommenders.contract import Recommender
+from kragrec.recommenders.registry import UntrainedOptions, open_run, reference, trained, untrained
 from kragrec.retrieval.graph_view import item_text
 
 FICTIONAL_POOL = 50  # made-up films the injected candidates are drawn from
@@ -65,35 +64,57 @@ def _report(scored: Scored, name: str, data: EvaluationInput, settings: Settings
     return evaluation_report(scored, name, data.split, settings.seed, data.popularity)
 
 
-def _popularity_reference(settings: Settings, data: EvaluationInput) -> dict[str, Any]:
-    return _report(score_baseline("popularity", settings, data.records, data.popularity), "popularity", data, settings)
-
-
-Scorer = Callable[[str, list[Record], Titles], Scored]  # scores a split's records (with fictional titles)
+def _reference(settings: Settings, data: EvaluationInput, recommender: Recommender) -> dict[str, Any] | None:
+    """The reference baseline's report on the same samples; None when it is the recommender evaluated."""
+    baseline = reference(settings)
+    if baseline.name == recommender.name:
+        return None
+    return _report(baseline.score(data.split, data.records, data.titles), baseline.name, data, settings)
 
 
 def _with_prior(
-    score: Scorer, data: EvaluationInput, settings: Settings, prior_dir: Path | None, valid_limit: int | None
+    recommender: Recommender,
+    data: EvaluationInput,
+    settings: Settings,
+    prior_dir: Path | None,
+    valid_limit: int | None,
 ) -> tuple[Scored, dict[str, Any]]:
-    """The model's scores of data; with a prior run, mixed with its scores at the share that ranks the seeded
+    """The recommender's scores of data; with a prior run, mixed with its scores at the share that ranks the seeded
     `valid_limit` validation samples best (see evaluation/fusion.py), and what was chosen."""
-    scored = score(data.split, data.records, data.titles)
+    scored = recommender.score(data.split, data.records, data.titles)
     if prior_dir is None:
         return scored, {}
-    prior = open_run(prior_dir, settings)
-    if prior.settings.dataset != settings.dataset or prior.settings.candidates != settings.candidates:
-        raise KragrecError(f"--prior {prior_dir}: trained on other lists ({prior.settings.dataset})")
+    prior_run = open_run(prior_dir, settings)
+    if prior_run.settings.dataset != settings.dataset or prior_run.settings.candidates != settings.candidates:
+        raise KragrecError(f"--prior {prior_dir}: trained on other lists ({prior_run.settings.dataset})")
+    prior = trained(prior_run)
     valid = evaluation_records(settings, "valid", valid_limit)
-    fusion = choose_share(score("valid", valid, {}), score_run(prior, "valid", valid, {}))
-    prior_scored = score_run(prior, data.split, data.records, data.titles)
+    fusion = choose_share(recommender.score("valid", valid, {}), prior.score("valid", valid, {}))
+    prior_scored = prior.score(data.split, data.records, data.titles)
     chosen = {
         "run": str(prior_dir),
-        "method": prior.method,
+        "method": prior_run.method,
         "share": fusion.share,
         "valid_samples": len(valid),
         "valid_acc_by_share": {str(share): metrics["acc"] for share, metrics in fusion.valid.items()},
     }
     return fused(scored, prior_scored, fusion.share), {"prior": chosen}
+
+
+def _evaluate(
+    recommender: Recommender,
+    settings: Settings,
+    data: EvaluationInput,
+    out: Path,
+    prior: Path | None,
+    valid_limit: int | None,
+    recorded: dict[str, Any],
+) -> tuple[dict[str, Any], dict[str, Any] | None]:
+    """Score, mix in the prior when given, write predictions and metrics; the report and the reference's."""
+    scored, chosen = _with_prior(recommender, data, settings, prior, valid_limit)
+    report = {**_report(scored, recommender.name, data, settings), **recorded, **chosen}
+    write_evaluation(out, scored, report)
+    return report, _reference(settings, data, recommender)
 
 
 def evaluate_run(
@@ -105,26 +126,15 @@ def evaluate_run(
     fictional: int = 0,
     limit: int | None = None,
     prior: Path | None = None,
-) -> tuple[dict[str, Any], dict[str, Any]]:
+) -> tuple[dict[str, Any], dict[str, Any] | None]:
     """Score the run's checkpoint on the split (mixed with a prior run's scores when given, the share chosen on the
     run's own validation samples); returns its report and the popularity reference."""
     run = open_run(run_dir, connection)
+    recommender = trained(run, checkpoint)
     data = evaluation_input(run.settings, split, fictional, limit)
     valid_limit = getattr(run.config, "max_valid", None)
-    scored, chosen = _with_prior(
-        lambda name, records, titles: score_run(run, name, records, titles, checkpoint),
-        data,
-        run.settings,
-        prior,
-        valid_limit,
-    )
-    report = {
-        **_report(scored, f"{run.method} ({run_dir.name})", data, run.settings),
-        "checkpoint": checkpoint,
-        **chosen,
-    }
-    write_evaluation(out or run_dir / "eval" / data.folder_name, scored, report)
-    return report, _popularity_reference(run.settings, data)
+    out = out or run_dir / "eval" / data.folder_name
+    return _evaluate(recommender, run.settings, data, out, prior, valid_limit, {"checkpoint": checkpoint})
 
 
 def evaluate_baseline(
@@ -142,17 +152,7 @@ def evaluate_baseline(
     """Score a baseline that needs no training (llm-zero-shot answers as `answer_format` says), mixed with a prior
     run's scores when given (the share chosen on `valid_limit` seeded validation samples); the popularity reference
     is left out for popularity itself."""
-    if method not in (*UNTRAINED_BASELINES, "llm-zero-shot"):
-        names = ", ".join([*UNTRAINED_BASELINES, "llm-zero-shot"])
-        raise KragrecError(f"--method {method!r}: baselines without training are {names}")
+    recommender = untrained(method, settings, UntrainedOptions(llm, answer_format))
     data = evaluation_input(settings, split, fictional, limit)
-
-    def score(_: str, records: list[Record], titles: Titles) -> Scored:
-        if method == "llm-zero-shot":
-            return score_zero_shot(settings, llm, records, titles, answer_format)
-        return score_baseline(method, settings, records, data.popularity)
-
-    scored, chosen = _with_prior(score, data, settings, prior, valid_limit)
-    report = {**_report(scored, method, data, settings), **chosen}
-    write_evaluation(out or baseline_folder(settings, method, data.folder_name), scored, report)
-    return report, None if method == "popularity" else _popularity_reference(settings, data)
+    out = out or baseline_folder(settings, method, data.folder_name)
+    return _evaluate(recommender, settings, data, out, prior, valid_limit, {})

@@ -12,28 +12,23 @@ from typing import Any
 
 import numpy as np
 
-from kragrec.baselines.sasrec_training import load_sasrec, top_unseen_before, user_sequences
 from kragrec.config import Settings
 from kragrec.data.records import NO_TARGET, Record, evaluation_records
-from kragrec.errors import KragrecError
 from kragrec.evaluation.intervals import bootstrap_intervals
-from kragrec.evaluation.runs import open_run
-from kragrec.evaluation.scoring import score_run
 from kragrec.files import replace_dir_atomically, write_json, write_jsonl
 from kragrec.metrics import full_ranking_metrics, target_ranks
+from kragrec.recommenders.registry import candidate_source, open_run, trained
+from kragrec.recommenders.runs import TrainedRun
 
 RESAMPLES = 1000
 
 
-def retrieved_records(settings: Settings, retriever_dir: Path, split: str, limit: int | None) -> list[Record]:
-    """Each sample's history and target with the SASRec run's top-M unseen items (before the target) as candidates."""
-    retriever = open_run(retriever_dir, settings)
-    if retriever.method != "sasrec":
-        raise KragrecError(f"--retriever {retriever_dir}: the full-ranking protocol retrieves with a sasrec run")
-    sequences = user_sequences(settings)
-    model = load_sasrec(retriever.checkpoint(), len(sequences.index_of), retriever.config)
+def retrieved_records(settings: Settings, retriever: TrainedRun, split: str, limit: int | None) -> list[Record]:
+    """Each sample's history and target with the retriever run's top-M unseen items (before the target) as
+    candidates."""
+    source = candidate_source(retriever, "--full-ranking", "retrieve for the full-ranking protocol")
     samples = evaluation_records(settings, split, limit)
-    retrieved = top_unseen_before(model, sequences, [r.user for r in samples], split, settings.candidates)
+    retrieved = source.top_unseen_before([r.user for r in samples], split, settings.candidates)
     return [Record(r.user, r.history, r.target, top) for r, top in zip(samples, retrieved, strict=True)]
 
 
@@ -60,14 +55,15 @@ def evaluate_full_ranking(
 ) -> dict[str, Any]:
     """Retrieve with SASRec, re-rank with the run; write predictions and metrics (overall, retrieval subset)."""
     run = open_run(run_dir, connection)
-    records = retrieved_records(run.settings, retriever_dir, split, limit)
-    scored = score_run(run, split, records, {})
+    retriever = open_run(retriever_dir, run.settings)
+    records = retrieved_records(run.settings, retriever, split, limit)
+    scored = trained(run).score(split, records, {})
     ranks = reranked_ranks(records, scored.scores)
     retriever_ranks = np.array([r.label + 1 if r.label != NO_TARGET else np.inf for r in records])
     found = np.isfinite(ranks)
     report = {
-        "protocol": "full ranking: SASRec top-M of all unseen items, re-ranked",
-        "method": f"{run.method} ({run_dir.name}) re-ranking sasrec ({retriever_dir.name})",
+        "protocol": f"full ranking: {retriever.method} top-M of all unseen items, re-ranked",
+        "method": f"{run.method} ({run_dir.name}) re-ranking {retriever.method} ({retriever_dir.name})",
         "split": split,
         "candidates": run.settings.candidates,
         "overall": _block(ranks, run.settings.seed),

@@ -10,18 +10,15 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from kragrec.baselines.sasrec import SasrecConfig
-from kragrec.baselines.sasrec_training import train_sasrec
 from kragrec.config import Settings, settings_record
 from kragrec.errors import KragrecError
 from kragrec.evaluation.evaluate import evaluate_baseline, evaluate_run
-from kragrec.evaluation.runs import defining_settings
 from kragrec.files import write_json
 from kragrec.models.llm import DEFAULT_LLM
 from kragrec.models.prompt import AnswerFormat
+from kragrec.recommenders import registry
+from kragrec.recommenders.runs import defining_settings
 from kragrec.retrieval.index_builder import build_index
-from kragrec.training.config import TrainConfig
-from kragrec.training.trainer import launch_training
 
 
 @dataclass(frozen=True)
@@ -52,49 +49,51 @@ class Entry:
     """One row of the report: a method, with the settings or training options an ablation changes."""
 
     name: str
-    kind: str  # "baseline" (no training), "sasrec", "llm"
-    method: str
+    method: str  # its name in the registry (recommenders/registry.py)
     settings: dict[str, Any] = field(default_factory=dict)
     train: dict[str, Any] = field(default_factory=dict)
     ablation: bool = False
     prior: bool = False  # mix in the sasrec row's scores (evaluation/fusion.py), the share chosen on valid
     run_of: str | None = None  # evaluate this other row's trained run instead of training one
+    budgeted: bool = True  # trained under the budget's options (the LLM rows); else with the method's defaults
+
+    @property
+    def trains(self) -> bool:
+        """Whether the row's method needs a training run."""
+        return registry.method(self.method).trains
 
 
 PRIOR_ROW = "sasrec"  # the row whose run is the collaborative prior
 
 
 MAIN = (
-    Entry("random", "baseline", "random"),
-    Entry("popularity", "baseline", "popularity"),
-    Entry("sasrec", "sasrec", "sasrec"),
-    Entry("llm-zero-shot", "baseline", "llm-zero-shot"),
-    Entry("llm-zero-shot --prior sasrec", "baseline", "llm-zero-shot", prior=True),
-    Entry("lora-no-kg", "llm", "lora-no-kg", prior=True),
-    Entry("lora-kg-text", "llm", "lora-kg-text", prior=True),
-    Entry("k-ragrec-frozen", "llm", "k-ragrec-frozen", prior=True),
-    Entry("k-ragrec-lora", "llm", "k-ragrec-lora", prior=True),
-    Entry("llamarec", "llm", "llamarec", prior=True),
-    Entry("lkg-rag", "llm", "lkg-rag", prior=True),
+    Entry("random", "random"),
+    Entry("popularity", "popularity"),
+    Entry("sasrec", "sasrec", budgeted=False),
+    Entry("llm-zero-shot", "llm-zero-shot"),
+    Entry("llm-zero-shot --prior sasrec", "llm-zero-shot", prior=True),
+    Entry("lora-no-kg", "lora-no-kg", prior=True),
+    Entry("lora-kg-text", "lora-kg-text", prior=True),
+    Entry("k-ragrec-frozen", "k-ragrec-frozen", prior=True),
+    Entry("k-ragrec-lora", "k-ragrec-lora", prior=True),
+    Entry("llamarec", "llamarec", prior=True),
+    Entry("lkg-rag", "lkg-rag", prior=True),
 )
 # The paper's ablations of k-ragrec-lora ("-encoding", the GNN replaced by triples as text, is the lora-kg-text row),
 # then the trained LLMs scored alone, without the collaborative prior.
 ABLATIONS = (
-    Entry("k-ragrec-lora -popularity", "llm", "k-ragrec-lora", {"pop_threshold": 1.0}, ablation=True, prior=True),
-    Entry("k-ragrec-lora -rerank", "llm", "k-ragrec-lora", {"rerank": False}, ablation=True, prior=True),
-    Entry(
-        "k-ragrec-lora --indexer official", "llm", "k-ragrec-lora", {"indexer": "official"}, ablation=True, prior=True
-    ),
+    Entry("k-ragrec-lora -popularity", "k-ragrec-lora", {"pop_threshold": 1.0}, ablation=True, prior=True),
+    Entry("k-ragrec-lora -rerank", "k-ragrec-lora", {"rerank": False}, ablation=True, prior=True),
+    Entry("k-ragrec-lora --indexer official", "k-ragrec-lora", {"indexer": "official"}, ablation=True, prior=True),
     Entry(
         "k-ragrec-lora --soft-tokens mean",
-        "llm",
         "k-ragrec-lora",
         train={"soft_tokens": "mean"},
         ablation=True,
         prior=True,
     ),
-    Entry("k-ragrec-lora --prior none", "llm", "k-ragrec-lora", ablation=True, run_of="k-ragrec-lora"),
-    Entry("lora-no-kg --prior none", "llm", "lora-no-kg", ablation=True, run_of="lora-no-kg"),
+    Entry("k-ragrec-lora --prior none", "k-ragrec-lora", ablation=True, run_of="k-ragrec-lora"),
+    Entry("lora-no-kg --prior none", "lora-no-kg", ablation=True, run_of="lora-no-kg"),
 )
 
 
@@ -140,11 +139,9 @@ def _timed(folder: Path, step: str, work, seconds_of=None) -> Any:
 def _train(entry: Entry, settings: Settings, budget: QualityBudget, run_dir: Path) -> dict[str, Any]:
     """Train the entry's run (resuming an interrupted one); its summary."""
     resume = (run_dir / "checkpoints" / "last").is_dir()
-    if entry.kind == "sasrec":
-        return train_sasrec(settings, run_dir, SasrecConfig(), resume=resume)
     options = {k: v for k, v in dataclasses.asdict(budget).items() if k not in ("test_users", "fictional")}
-    config = TrainConfig(run_dir=run_dir, method=entry.method, checkpoint_every=25, **options, **entry.train)
-    return launch_training(settings, config, resume=resume)
+    chosen = {**options, "checkpoint_every": 25, **entry.train} if entry.budgeted else {}
+    return registry.train(settings, run_dir, {"method": entry.method, **chosen}, resume=resume)
 
 
 def run_entry(entry: Entry, settings: Settings, budget: QualityBudget, work_dir: Path) -> dict[str, Any]:
@@ -159,7 +156,7 @@ def run_entry(entry: Entry, settings: Settings, budget: QualityBudget, work_dir:
 
     def evaluate(injected: int) -> dict[str, Any]:
         out = folder / "eval" / (f"test-fictional{injected}" if injected else "test")
-        if entry.kind == "baseline":
+        if not entry.trains:
             report, _ = evaluate_baseline(
                 entry.method,
                 settings,
@@ -176,7 +173,7 @@ def run_entry(entry: Entry, settings: Settings, budget: QualityBudget, work_dir:
             report, _ = evaluate_run(trained / "run", settings, "test", "best", out, injected, budget.test_users, prior)
         return report
 
-    if entry.kind != "baseline":
+    if entry.trains:
         _timed(
             trained,
             "train",

@@ -1,0 +1,42 @@
+"""Random and popularity scores as Recommenders (no training, no run folder)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from functools import cached_property
+
+from kragrec.baselines.untrained import popularity_scores, random_scores, train_popularity
+from kragrec.config import Settings
+from kragrec.data.records import Record, Scored, Titles
+from kragrec.retrieval.retriever import Retriever
+
+
+@dataclass(frozen=True)
+class RandomRecommender:
+    """Seeded uniform scores: the chance level."""
+
+    settings: Settings
+    name: str = field(default="random", init=False)
+    fed: str = field(default="none", init=False)
+
+    def score(self, split: str, records: list[Record], titles: Titles, retriever: Retriever | None = None) -> Scored:
+        """Seeded random scores."""
+        return Scored(records, random_scores(self.settings, records), [[] for _ in records])
+
+
+@dataclass
+class PopularityRecommender:
+    """Train-split rating counts: the reference every evaluation is compared with."""
+
+    settings: Settings
+    name: str = field(default="popularity", init=False)
+    fed: str = field(default="none", init=False)
+
+    @cached_property
+    def counts(self) -> dict[str, int]:
+        """Train rating count of every item (read once)."""
+        return train_popularity(self.settings)
+
+    def score(self, split: str, records: list[Record], titles: Titles, retriever: Retriever | None = None) -> Scored:
+        """Each candidate's train rating count (fictional films: 0)."""
+        return Scored(records, popularity_scores(records, self.counts), [[] for _ in records])
