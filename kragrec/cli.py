@@ -540,8 +540,8 @@ def bench_quality_command(
     ] = None,
 ) -> None:
     """Train and evaluate every method (and ablation) on the same test lists; resumable; writes the report."""
-    from kragrec.evaluation.quality import QualityBudget
-    from kragrec.evaluation.quality_session import quality_benchmark, whole_benchmark_command
+    from kragrec.benchmark.quality import QualityBudget
+    from kragrec.benchmark.session import quality_benchmark, whole_benchmark_command
 
     chosen = {"max_train": max_train, "test_users": test_users, "fictional": fictional}
     budget = QualityBudget(**{name: value for name, value in chosen.items() if value is not None})

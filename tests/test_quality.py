@@ -7,10 +7,10 @@ import json
 
 import pytest
 
+from kragrec.benchmark.quality import QualityBudget, _folder_name, entries, run_quality
+from kragrec.benchmark.report import write_quality_chart, write_quality_markdown
+from kragrec.benchmark.session import whole_benchmark_command
 from kragrec.errors import KragrecError
-from kragrec.evaluation.quality import QualityBudget, _folder_name, entries, run_quality
-from kragrec.evaluation.quality_report import write_quality_chart, write_quality_markdown
-from kragrec.evaluation.quality_session import whole_benchmark_command
 
 
 @pytest.fixture(scope="module")

@@ -13,9 +13,9 @@ from pathlib import Path
 import pytest
 from typer.testing import CliRunner
 
+from kragrec.benchmark.quality import QualityBudget, run_quality
 from kragrec.cli import app
 from kragrec.config import SECRET_FIELDS, Secret, Settings, load_settings, settings_record
-from kragrec.evaluation.quality import QualityBudget, run_quality
 from kragrec.recommenders.registry import open_run
 
 from conftest import TINY

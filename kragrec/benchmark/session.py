@@ -7,13 +7,13 @@ import os
 import platform
 from pathlib import Path
 
+from kragrec.benchmark.quality import QualityBudget, entries, run_quality
+from kragrec.benchmark.report import commit_id, write_quality_chart, write_quality_markdown
 from kragrec.config import Settings
 from kragrec.data.fetch import fetch_packaged
 from kragrec.data.prepare import prepare
 from kragrec.data.registry import manifest
 from kragrec.errors import KragrecError
-from kragrec.evaluation.quality import QualityBudget, entries, run_quality
-from kragrec.evaluation.quality_report import commit_id, write_quality_chart, write_quality_markdown
 from kragrec.kg_loader.loader import load_kg
 from kragrec.retrieval.index_builder import build_index
 
