@@ -9,8 +9,8 @@ from typing import Any
 import numpy as np
 
 from kragrec.baselines.sasrec_training import user_sequences
-from kragrec.baselines.untrained import train_popularity
 from kragrec.config import Settings
+from kragrec.data.popularity import train_popularity
 from kragrec.data.records import Record
 from kragrec.errors import KragrecError
 from kragrec.recommenders.contract import CandidateSource

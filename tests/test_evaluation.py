@@ -9,7 +9,7 @@ import pytest
 
 from kragrec.baselines.sasrec import SasrecConfig
 from kragrec.baselines.sasrec_training import train_sasrec
-from kragrec.baselines.untrained import popularity_scores, random_scores, train_popularity
+from kragrec.data.popularity import popularity_scores, train_popularity
 from kragrec.data.records import evaluation_records
 from kragrec.errors import KragrecError
 from kragrec.evaluation.evaluate import evaluate_baseline, evaluate_run
@@ -17,6 +17,7 @@ from kragrec.evaluation.fusion import mixed_scores
 from kragrec.files import read_jsonl
 from kragrec.metrics import metrics_from_ranks
 from kragrec.recommenders.registry import open_run
+from kragrec.recommenders.untrained import random_scores
 from kragrec.training.trainer import launch_training
 
 from conftest import tiny_config

@@ -12,6 +12,7 @@ from safetensors.torch import load_file
 from typer.testing import CliRunner
 
 from kragrec.cli import app
+from kragrec.data.popularity import popularity_metrics
 from kragrec.data.records import Record, training_records
 from kragrec.errors import KragrecError
 from kragrec.models.llm import load_tokenizer
@@ -22,7 +23,6 @@ from kragrec.training.trainer import (
     build_model,
     launch_training,
     parameter_groups,
-    popularity_metrics,
     prepare_training_data,
 )
 
@@ -97,7 +97,7 @@ def test_popularity_reference_ranks_by_train_counts():
         PromptSample(Record("u", [], "b", ["a", "b", "c"]), tokens, [], 1),  # b is the most popular: rank 1
         PromptSample(Record("v", [], "c", ["a", "b", "c"]), tokens, [], 2),  # c is the least popular: rank 3
     ]
-    metrics = popularity_metrics(samples, {"a": 5, "b": 9, "c": 1})
+    metrics = popularity_metrics([s.record for s in samples], {"a": 5, "b": 9, "c": 1})
     assert metrics["acc"] == 0.5 and metrics["recall@3"] == 1.0
     assert metrics["mrr"] == pytest.approx((1 + 1 / 3) / 2)
 

@@ -1,4 +1,5 @@
-"""Recommenders without an LLM: random and popularity (untrained.py) and SASRec with its training loop.
+"""SASRec, the sequential baseline the LLM methods are measured against and mix in as a collaborative prior: the
+model and its training loop (random and popularity need no model: recommenders/untrained.py, data/popularity.py).
 
 May import: training and everything below it.
 """

@@ -12,9 +12,9 @@ import torch
 from torch import nn
 
 from kragrec.baselines.sasrec import PAD, SASRec, SasrecConfig, right_padded
-from kragrec.baselines.untrained import popularity_scores, train_popularity
 from kragrec.config import Settings
 from kragrec.data.dataset import natural_key
+from kragrec.data.popularity import popularity_metrics, train_popularity
 from kragrec.data.records import Record, evaluation_records
 from kragrec.data.registry import open_dataset
 from kragrec.data.splits import leave_one_out
@@ -196,8 +196,8 @@ def train_sasrec(settings: Settings, run_dir: Path, config: SasrecConfig, resume
                     "progress": state,
                 }
                 torch.save(progress, staging / STATE_FILE)
-    popularity = target_ranks(popularity_scores(valid, train_popularity(settings)), labels)
-    references = {"popularity": metrics_from_ranks(popularity), "chance": chance_metrics(settings.candidates)}
+    popularity = popularity_metrics(valid, train_popularity(settings))
+    references = {"popularity": popularity, "chance": chance_metrics(settings.candidates)}
     return summarise(run_dir, references, len(valid))
 
 

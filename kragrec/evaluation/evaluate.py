@@ -6,8 +6,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from kragrec.baselines.untrained import train_popularity
 from kragrec.config import Settings
+from kragrec.data.popularity import train_popularity
 from kragrec.data.records import Record, Scored, evaluation_records
 from kragrec.data.registry import open_dataset
 from kragrec.errors import KragrecError

@@ -2,11 +2,11 @@
 
 from __future__ import annotations
 
-from collections import Counter
 from dataclasses import dataclass
 from typing import Any
 
 from kragrec.data.dataset import Dataset, natural_key
+from kragrec.data.popularity import item_popularity
 from kragrec.data.splits import leave_one_out, split_of_ratings
 from kragrec.kg_loader.entity_text import entity_texts
 from kragrec.kg_loader.metadata import PEOPLE_RELATIONS, item_metadata
@@ -33,22 +33,10 @@ class LoadPlan:
     expected_relationships: dict[str, int]
 
 
-def popularity(dataset: Dataset, splits_by_rating: dict[tuple[str, str], str]) -> dict[str, tuple[int, float]]:
-    """Per item: train-split rating count, and its mid-rank percentile among all items (0 = least popular)."""
-    counts = Counter(item for (_, item), split in splits_by_rating.items() if split == "train")
-    values = [counts.get(item, 0) for item in dataset.items]
-    by_count = Counter(values)
-    below, percentile = 0, {}
-    for count in sorted(by_count):
-        percentile[count] = (below + 0.5 * by_count[count]) / len(values)
-        below += by_count[count]
-    return {item: (counts.get(item, 0), percentile[counts.get(item, 0)]) for item in dataset.items}
-
-
 def build_load_plan(dataset: Dataset, min_rating: float) -> LoadPlan:
     """Turn a validated dataset into the rows of each load phase."""
     splits_by_rating = split_of_ratings(dataset, leave_one_out(dataset, min_rating))
-    pop = popularity(dataset, splits_by_rating)
+    pop = item_popularity(dataset, splits_by_rating)
     items = sorted(dataset.items.values(), key=lambda i: natural_key(i.id))
     texts = entity_texts(dataset)
     genres = sorted({g for item in items for g in item.genres})

@@ -5,10 +5,17 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from functools import cached_property
 
-from kragrec.baselines.untrained import popularity_scores, random_scores, train_popularity
+import numpy as np
+
 from kragrec.config import Settings
+from kragrec.data.popularity import popularity_scores, train_popularity
 from kragrec.data.records import Record, Scored, Titles
 from kragrec.retrieval.retriever import Retriever
+
+
+def random_scores(settings: Settings, records: list[Record]) -> np.ndarray:
+    """Seeded uniform scores, one per candidate."""
+    return np.random.default_rng(settings.seed).random((len(records), settings.candidates))
 
 
 @dataclass(frozen=True)

@@ -28,7 +28,6 @@ class PathSamples:
         self.user_index = {user: n for n, user in enumerate(sorted(dataset.users, key=natural_key))}
         self.finder, self.tokenizer, self.with_relations = finder, tokenizer, with_relations
         self.answer_format = answer_format
-        self.popularity = {row["id"]: row["popularity"] for row in finder.store.run("read_items")}
 
     def samples(self, records: list[Record], training: bool, titles: Titles | None = None) -> list[PromptSample]:
         """One sample per record; candidates found in `titles` (not in the graph) are written with that title."""

@@ -23,7 +23,6 @@ class SampleSource(Protocol):
     """Turns records into prompt samples the way one method needs them."""
 
     features: GraphFeatures | None  # node and relation vectors of sub-graphs fed as soft tokens
-    popularity: dict[str, int]  # train-split rating count per item
 
     def samples(self, records: list[Record], training: bool, titles: Titles | None = None) -> list[PromptSample]:
         """Prompt samples of the records."""
@@ -36,7 +35,6 @@ class RetrievedSamples:
         self.retriever, self.tokenizer, self.evidence = retriever, tokenizer, evidence
         self.answer_format = answer_format
         self.features = retriever.features
-        self.popularity = {item.id: item.popularity for item in retriever.graph.items.values()}
 
     def samples(self, records: list[Record], training: bool, titles: Titles | None = None) -> list[PromptSample]:
         """Retrieve and build the prompts (query texts encoded in one batch)."""

@@ -17,6 +17,7 @@ from lightning_fabric.strategies import DDPStrategy
 from torch.utils.data import DataLoader
 
 from kragrec.config import Settings
+from kragrec.data.popularity import popularity_metrics, train_popularity
 from kragrec.data.records import evaluation_records, training_records
 from kragrec.data.registry import open_dataset
 from kragrec.errors import KragrecError
@@ -58,13 +59,7 @@ def prepare_training_data(settings: Settings, config: TrainConfig) -> TrainingDa
     with open_sample_source(settings, config) as source:
         train = source.samples(training_records(settings, config.max_train, config.train_candidates), training=True)
         valid = source.samples(evaluation_records(settings, "valid", config.max_valid), training=False)
-        return TrainingData(train, valid, source.features, source.popularity)
-
-
-def popularity_metrics(samples: list[PromptSample], popularity: dict[str, int]) -> dict[str, float]:
-    """The popularity ranking (train-split rating counts) on the same candidate lists."""
-    scores = np.array([[popularity[c] for c in s.record.candidates] for s in samples], dtype=np.float64)
-    return metrics_from_ranks(target_ranks(scores, np.array([s.label for s in samples])))
+        return TrainingData(train, valid, source.features, train_popularity(settings))
 
 
 def build_model(settings: Settings, config: TrainConfig, features: GraphFeatures | None) -> GraphLLM:
@@ -361,7 +356,7 @@ def launch_training(settings: Settings, config: TrainConfig, resume: bool = Fals
     fabric = Fabric(accelerator=config.accelerator, devices=config.devices, strategy=strategy, precision=precision)
     fabric.launch(train_worker, LaunchArguments(settings, config, data, resume))
     references = {
-        "popularity": popularity_metrics(data.valid, data.popularity),
+        "popularity": popularity_metrics([s.record for s in data.valid], data.popularity),
         "chance": chance_metrics(settings.candidates),
     }
     return summarise(config.run_dir, references, len(data.valid))
