@@ -14,9 +14,9 @@ from pathlib import Path
 from kragrec.config import Settings
 from kragrec.data.fetch import fetch_packaged
 from kragrec.data.registry import open_dataset
-from kragrec.kg_loader.embedded import EmbeddedGraphStore
-from kragrec.kg_loader.load_plan import build_load_plan
-from kragrec.kg_loader.loader import load_kg
+from kragrec.graph.embedded import EmbeddedGraphStore
+from kragrec.loading.load_plan import build_load_plan
+from kragrec.loading.loader import load_kg
 
 TARGET_SECONDS = 60.0
 BASELINE_ROWS = 2000

@@ -7,7 +7,7 @@ from pathlib import Path
 from kragrec.config import Settings
 from kragrec.data.fetch import fetch_packaged
 from kragrec.data.prepare import prepare
-from kragrec.kg_loader.loader import load_kg
+from kragrec.loading.loader import load_kg
 
 
 def loaded_ml100k(data_dir: Path) -> Settings:

@@ -19,8 +19,8 @@ import numpy as np
 from ml100k import loaded_ml100k
 
 from kragrec.files import read_jsonl
-from kragrec.kg_loader.backends import open_graph_store
-from kragrec.kg_loader.store import GraphStore
+from kragrec.graph.backends import open_graph_store
+from kragrec.graph.store import GraphStore
 from kragrec.paths.finder import PathFinder
 
 TARGET_WARM_MS = 20.0

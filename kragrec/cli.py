@@ -178,7 +178,7 @@ def load_kg_command(
     force: Annotated[bool, typer.Option("--force", help="Re-merge every row even if the store is up to date.")] = False,
 ) -> None:
     """Load users, items, ratings and the KG into the graph store; verify counts by reading them back."""
-    from kragrec.kg_loader.loader import load_kg
+    from kragrec.loading.loader import load_kg
     from kragrec.render import show_load_report
 
     settings = settings_from(batch_size=batch_size, min_rating=min_rating)
@@ -189,7 +189,7 @@ def load_kg_command(
 @uses_settings(GRAPH_STORE)
 def kg_stats(settings_from: SettingsFrom) -> None:
     """Print node counts per label and relationship counts per type."""
-    from kragrec.kg_loader.browse import store_counts
+    from kragrec.graph.browse import store_counts
     from kragrec.render import show_counts
 
     show_counts(store_counts(settings_from()))
@@ -209,7 +209,7 @@ def kg_query(
 ) -> None:
     """Run a parameterised read-only query for browsing; anything that writes, reads files or reaches the network
     is refused before the store sees it."""
-    from kragrec.kg_loader.browse import parse_params, read_only_query
+    from kragrec.graph.browse import parse_params, read_only_query
     from kragrec.render import show_rows
 
     columns, rows = read_only_query(settings_from(), cypher, parse_params(param or []))

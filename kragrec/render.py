@@ -14,7 +14,8 @@ from rich.tree import Tree
 from kragrec.data.dataset import Dataset
 from kragrec.data.prepare import PreparedSummary
 from kragrec.evaluation.intervals import with_interval
-from kragrec.kg_loader.loader import GraphCounts, LoadReport
+from kragrec.graph.counts import GraphCounts
+from kragrec.loading.loader import LoadReport
 from kragrec.retrieval.index_builder import IndexReport
 
 if TYPE_CHECKING:

@@ -14,7 +14,7 @@ from kragrec.baselines.sasrec_training import train_sasrec
 from kragrec.config import Secret, Settings
 from kragrec.data.prepare import prepare
 from kragrec.data.registry import register
-from kragrec.kg_loader.loader import load_kg
+from kragrec.loading.loader import load_kg
 from kragrec.models.llm import DEFAULT_LLM, load_tokenizer
 from kragrec.retrieval.index_builder import build_index
 from kragrec.training.config import TrainConfig
@@ -78,7 +78,7 @@ def tiny_settings(tmp_path: Path, backend: str) -> Settings:
     settings = make_settings(tmp_path / "data", backend, dataset="tiny", candidates=20, batch_size=7)
     register(settings, TINY, "tiny", origin="fixture")
     if backend == "neo4j":
-        from kragrec.kg_loader.backends import open_graph_store
+        from kragrec.graph.backends import open_graph_store
 
         store = open_graph_store(settings)
         store.clear()

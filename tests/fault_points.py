@@ -49,7 +49,7 @@ def wrap(owner: Any, name: str, before: Callable[..., None] | None = None, after
 def install(point: str, count: int) -> None:
     """Set up the pause at the chosen point."""
     if point.startswith("query:"):
-        from kragrec.kg_loader.embedded import EmbeddedGraphStore
+        from kragrec.graph.embedded import EmbeddedGraphStore
 
         query = point.removeprefix("query:")
         wrap(EmbeddedGraphStore, "run", before=pause_on(count, lambda store, name, *rest: name == query))

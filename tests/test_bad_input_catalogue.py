@@ -18,7 +18,7 @@ from typer.testing import CliRunner
 from kragrec.cli import app
 from kragrec.data.prepare import prepare
 from kragrec.data.registry import register
-from kragrec.kg_loader.loader import load_kg
+from kragrec.loading.loader import load_kg
 from kragrec.writer_lock import LOCK_FILE
 
 from conftest import BROKEN, TINY, make_settings, one_error_line

@@ -14,7 +14,7 @@ from kragrec.cli import app
 from kragrec.data.prepare import prepare
 from kragrec.data.registry import register
 from kragrec.files import read_jsonl
-from kragrec.kg_loader.loader import load_kg
+from kragrec.loading.loader import load_kg
 from kragrec.models.checkpoint import ADAPTER_DIR, GRAPH_FILE
 from kragrec.retrieval.index_builder import build_index
 

@@ -22,9 +22,9 @@ from kragrec.config import Settings
 from kragrec.data.dataset import load_dataset
 from kragrec.data.registry import register
 from kragrec.errors import DataError, KragrecError
-from kragrec.kg_loader.backends import embedded_store_dir
-from kragrec.kg_loader.browse import store_counts
-from kragrec.kg_loader.loader import load_kg
+from kragrec.graph.backends import embedded_store_dir
+from kragrec.graph.browse import store_counts
+from kragrec.loading.loader import load_kg
 from kragrec.retrieval.index_builder import build_index, current_spec
 from kragrec.retrieval.vector_store import VectorStore
 from kragrec.training.trainer import launch_training

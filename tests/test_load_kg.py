@@ -11,9 +11,10 @@ from kragrec.data.dataset import load_dataset
 from kragrec.data.registry import register
 from kragrec.data.splits import leave_one_out, split_of_ratings
 from kragrec.errors import KragrecError, LoadVerificationError
-from kragrec.kg_loader.backends import embedded_store_dir, open_graph_store
-from kragrec.kg_loader.browse import read_only_query, store_counts
-from kragrec.kg_loader.loader import GraphCounts, load_kg
+from kragrec.graph.backends import embedded_store_dir, open_graph_store
+from kragrec.graph.browse import read_only_query, store_counts
+from kragrec.graph.counts import GraphCounts
+from kragrec.loading.loader import load_kg
 
 from conftest import TINY, make_settings
 
@@ -138,7 +139,7 @@ def embedded_tiny(tmp_path) -> object:
 
 
 def test_interrupted_load_resumes_from_the_unfinished_phase(embedded_tiny, monkeypatch):
-    from kragrec.kg_loader import embedded
+    from kragrec.graph import embedded
 
     real_run = embedded.EmbeddedGraphStore.run
     calls = Counter()

@@ -10,8 +10,8 @@ import pytest
 
 from kragrec.data.registry import open_dataset
 from kragrec.errors import KragrecError
-from kragrec.kg_loader.backends import open_graph_store
-from kragrec.kg_loader.loader import load_kg
+from kragrec.graph.backends import open_graph_store
+from kragrec.loading.loader import load_kg
 from kragrec.paths.finder import ItemPath, PathFinder, open_path_finder, read_path_cache
 from kragrec.paths.verbalise import verbalise
 

@@ -12,10 +12,10 @@ from typer.testing import CliRunner
 from kragrec.cli import app
 from kragrec.data.registry import register
 from kragrec.errors import KragrecError
-from kragrec.kg_loader.backends import open_graph_store
-from kragrec.kg_loader.browse import read_only_query
-from kragrec.kg_loader.loader import load_kg
-from kragrec.kg_loader.query_guard import read_only_parameters
+from kragrec.graph.backends import open_graph_store
+from kragrec.graph.browse import read_only_query
+from kragrec.graph.query_guard import read_only_parameters
+from kragrec.loading.loader import load_kg
 
 from conftest import TINY, make_settings, one_error_line
 

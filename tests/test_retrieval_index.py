@@ -15,8 +15,8 @@ from kragrec.cli import app
 from kragrec.data.prepare import prepare
 from kragrec.data.registry import register
 from kragrec.errors import KragrecError
-from kragrec.kg_loader.backends import open_graph_store
-from kragrec.kg_loader.loader import load_kg
+from kragrec.graph.backends import open_graph_store
+from kragrec.loading.loader import load_kg
 from kragrec.retrieval import index_builder
 from kragrec.retrieval.index_builder import build_index, current_spec, index_dir
 from kragrec.retrieval.retriever import retrieval_query_text

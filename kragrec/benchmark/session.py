@@ -14,7 +14,7 @@ from kragrec.data.fetch import fetch_packaged
 from kragrec.data.prepare import prepare
 from kragrec.data.registry import manifest
 from kragrec.errors import KragrecError
-from kragrec.kg_loader.loader import load_kg
+from kragrec.loading.loader import load_kg
 from kragrec.retrieval.index_builder import build_index
 
 

@@ -11,8 +11,8 @@ from typing import TextIO
 
 from kragrec.config import Settings
 from kragrec.errors import KragrecError
-from kragrec.kg_loader.backends import open_graph_store
-from kragrec.kg_loader.store import GraphStore
+from kragrec.graph.backends import open_graph_store
+from kragrec.graph.store import GraphStore
 
 
 @dataclass(frozen=True)

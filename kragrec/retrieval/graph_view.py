@@ -7,7 +7,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from kragrec.errors import KragrecError
-from kragrec.kg_loader.store import GraphStore
+from kragrec.graph.store import GraphStore
 
 
 @dataclass(frozen=True)

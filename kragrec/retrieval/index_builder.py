@@ -14,7 +14,7 @@ import numpy as np
 from kragrec.config import Settings
 from kragrec.errors import KragrecError
 from kragrec.files import write_json
-from kragrec.kg_loader.backends import open_graph_store
+from kragrec.graph.backends import open_graph_store
 from kragrec.retrieval.encoder import load_text_encoder
 from kragrec.retrieval.graph_view import KnowledgeGraph, graph_fingerprint, read_knowledge_graph, relation_text
 from kragrec.retrieval.hop_field import hop_field_layers, official_layers

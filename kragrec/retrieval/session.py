@@ -14,7 +14,7 @@ import numpy as np
 from kragrec.config import Settings
 from kragrec.errors import KragrecError
 from kragrec.files import write_json
-from kragrec.kg_loader.backends import open_graph_store
+from kragrec.graph.backends import open_graph_store
 from kragrec.retrieval.encoder import load_text_encoder
 from kragrec.retrieval.graph_view import read_knowledge_graph
 from kragrec.retrieval.index_builder import (

@@ -9,7 +9,7 @@ import numpy as np
 import torch
 from torch_geometric.data import Data
 
-from kragrec.kg_loader.store import GraphStore
+from kragrec.graph.store import GraphStore
 
 Edge = tuple[str, str, str]  # (head id, relation type, tail id), as stored
 

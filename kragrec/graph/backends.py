@@ -7,7 +7,7 @@ from contextlib import contextmanager
 from pathlib import Path
 
 from kragrec.config import Settings
-from kragrec.kg_loader.store import GraphStore
+from kragrec.graph.store import GraphStore
 
 
 def embedded_store_dir(settings: Settings) -> Path:
@@ -16,7 +16,7 @@ def embedded_store_dir(settings: Settings) -> Path:
 
 
 def _neo4j(settings: Settings) -> GraphStore:
-    from kragrec.kg_loader.neo4j_store import Neo4jGraphStore
+    from kragrec.graph.neo4j_store import Neo4jGraphStore
 
     assert settings.neo4j_uri is not None
     return Neo4jGraphStore(settings.neo4j_uri, settings.neo4j_user, settings.neo4j_password, settings.neo4j_database)
@@ -26,7 +26,7 @@ def open_graph_store(settings: Settings, read_only: bool = False) -> GraphStore:
     """The store to query; embedded stores open read-only when asked so the engine refuses writes."""
     if settings.backend == "neo4j":
         return _neo4j(settings)
-    from kragrec.kg_loader.embedded import EmbeddedGraphStore
+    from kragrec.graph.embedded import EmbeddedGraphStore
 
     return EmbeddedGraphStore(embedded_store_dir(settings), read_only=read_only)
 
@@ -34,7 +34,7 @@ def open_graph_store(settings: Settings, read_only: bool = False) -> GraphStore:
 def discard_interrupted_load(settings: Settings) -> None:
     """Remove what an interrupted load into the embedded store left behind (Neo4j loads write in place)."""
     if settings.backend == "embedded":
-        from kragrec.kg_loader.embedded import discard_staging
+        from kragrec.graph.embedded import discard_staging
 
         discard_staging(embedded_store_dir(settings))
 
@@ -51,7 +51,7 @@ def graph_store_for_loading(settings: Settings, fresh: bool) -> Iterator[GraphSt
         finally:
             store.close()
         return
-    from kragrec.kg_loader.embedded import staged_embedded_store
+    from kragrec.graph.embedded import staged_embedded_store
 
     with staged_embedded_store(embedded_store_dir(settings), fresh) as store:
         yield store

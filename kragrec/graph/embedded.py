@@ -12,8 +12,8 @@ import ladybug
 
 from kragrec.errors import KragrecError
 from kragrec.files import swap_dirs
-from kragrec.kg_loader.cypher import cypher, cypher_statements
-from kragrec.kg_loader.store import Row
+from kragrec.graph.cypher import cypher, cypher_statements
+from kragrec.graph.store import Row
 
 DB_FILE = "graph.lbug"
 ENGINE = f"ladybug {ladybug.__version__}"

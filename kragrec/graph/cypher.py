@@ -1,11 +1,11 @@
-"""Cypher queries kept as files: kragrec/cypher/<backend>/NAME.cypher, else kragrec/cypher/common/NAME.cypher."""
+"""Cypher queries kept as files: graph/queries/<backend>/NAME.cypher, else graph/queries/common/NAME.cypher."""
 
 from __future__ import annotations
 
 from functools import cache
 from pathlib import Path
 
-CYPHER_DIR = Path(__file__).resolve().parent.parent / "cypher"
+CYPHER_DIR = Path(__file__).resolve().parent / "queries"
 
 
 @cache

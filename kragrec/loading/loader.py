@@ -9,23 +9,15 @@ from dataclasses import dataclass, field
 from kragrec.config import Settings
 from kragrec.data.registry import fingerprint, open_dataset
 from kragrec.errors import KragrecError, LoadVerificationError
-from kragrec.kg_loader.backends import discard_interrupted_load, graph_store_for_loading, open_graph_store
-from kragrec.kg_loader.load_plan import LoadPlan, build_load_plan
-from kragrec.kg_loader.store import GraphStore
+from kragrec.graph.backends import discard_interrupted_load, graph_store_for_loading, open_graph_store
+from kragrec.graph.counts import GraphCounts, graph_counts
+from kragrec.graph.store import GraphStore
+from kragrec.loading.load_plan import LoadPlan, build_load_plan
 from kragrec.progress import progress_bar
 from kragrec.writer_lock import data_dir_writer
 
 # Bump when the graph model or the derived properties change, so old stores are rebuilt.
 GRAPH_FORMAT = 2
-META_LABEL = "Dataset"
-
-
-@dataclass(frozen=True)
-class GraphCounts:
-    """Nodes per label and relationships per type, as read back from a store."""
-
-    nodes: dict[str, int]
-    relationships: dict[str, int]
 
 
 @dataclass
@@ -38,13 +30,6 @@ class LoadReport:
     up_to_date: bool
     seconds: dict[str, float] = field(default_factory=dict)
     rows: dict[str, int] = field(default_factory=dict)
-
-
-def graph_counts(store: GraphStore) -> GraphCounts:
-    """Read back node counts per label and relationship counts per type."""
-    nodes = {r["label"]: r["total"] for r in store.run("count_nodes_by_label") if r["label"] != META_LABEL}
-    rels = {r["type"]: r["total"] for r in store.run("count_rels_by_type")}
-    return GraphCounts(nodes, rels)
 
 
 def load_fingerprint(settings: Settings) -> str:

@@ -17,7 +17,7 @@ class GraphStore(Protocol):
         """Create constraints, indexes or tables if they are missing."""
 
     def run(self, name: str, params: Mapping[str, Any] | None = None) -> list[Row]:
-        """Run the named query from kragrec/cypher with parameters; returns its rows as dicts."""
+        """Run the named query from kragrec/graph/queries with parameters; returns its rows as dicts."""
 
     def read_query(self, text: str, params: Mapping[str, Any] | None = None) -> tuple[list[str], list[Sequence[Any]]]:
         """Run an ad-hoc query that must not write; returns column names and rows."""

@@ -8,8 +8,8 @@ from typing import Any
 from kragrec.data.dataset import Dataset, natural_key
 from kragrec.data.popularity import item_popularity
 from kragrec.data.splits import leave_one_out, split_of_ratings
-from kragrec.kg_loader.entity_text import entity_texts
-from kragrec.kg_loader.metadata import PEOPLE_RELATIONS, item_metadata
+from kragrec.graph.entity_text import entity_texts
+from kragrec.loading.metadata import PEOPLE_RELATIONS, item_metadata
 
 NODE_LABELS = ("User", "Item", "Genre", "Year", "Person", "Entity")
 

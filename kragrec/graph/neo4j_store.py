@@ -10,8 +10,8 @@ from neo4j.exceptions import AuthError, Neo4jError, ServiceUnavailable
 
 from kragrec.config import Secret
 from kragrec.errors import KragrecError
-from kragrec.kg_loader.cypher import cypher, cypher_statements
-from kragrec.kg_loader.store import Row
+from kragrec.graph.cypher import cypher, cypher_statements
+from kragrec.graph.store import Row
 
 READ_ONLY_QUERY_TYPE = "r"
 

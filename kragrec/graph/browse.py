@@ -8,9 +8,9 @@ from typing import Any
 
 from kragrec.config import Settings
 from kragrec.errors import KragrecError
-from kragrec.kg_loader.backends import open_graph_store
-from kragrec.kg_loader.loader import GraphCounts, graph_counts
-from kragrec.kg_loader.query_guard import read_only_parameters
+from kragrec.graph.backends import open_graph_store
+from kragrec.graph.counts import GraphCounts, graph_counts
+from kragrec.graph.query_guard import read_only_parameters
 
 
 def parse_params(pairs: Sequence[str]) -> dict[str, Any]:
