@@ -244,15 +244,16 @@ def retrieve_command(
     """Show which history items were augmented and the KG sub-graphs kept for a user's sample."""
     import json
 
+    from kragrec.data.records import user_record
     from kragrec.render import show_evidence
-    from kragrec.retrieval.explain import evidence, prepared_sample
+    from kragrec.retrieval.explain import evidence
     from kragrec.retrieval.html_view import write_html
     from kragrec.retrieval.session import open_retriever
 
     settings = settings_from()
-    sample = prepared_sample(settings, user, split)
+    record = user_record(settings, user, split)
     with open_retriever(settings) as retriever:
-        view = evidence(retriever, sample, retriever.retrieve(sample["history"]))
+        view = evidence(retriever, record, retriever.retrieve(record.history))
     if as_json:
         typer.echo(json.dumps(view, ensure_ascii=False, indent=2))
     else:

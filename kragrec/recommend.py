@@ -11,11 +11,12 @@ import numpy as np
 from kragrec.baselines.sasrec_training import user_sequences
 from kragrec.config import Settings
 from kragrec.data.popularity import train_popularity
-from kragrec.data.records import Record
+from kragrec.data.records import user_record
+from kragrec.data.sample import Record
 from kragrec.errors import KragrecError
 from kragrec.recommenders.contract import CandidateSource
 from kragrec.recommenders.registry import candidate_source, open_run, trained
-from kragrec.retrieval.explain import evidence, prepared_sample
+from kragrec.retrieval.explain import evidence
 from kragrec.retrieval.session import open_retriever
 
 
@@ -69,8 +70,7 @@ def recommend(
         record = candidates_from_all_items(settings, user, settings.candidates, source)
         split = "all"
     else:
-        sample = prepared_sample(settings, user, split)
-        record = Record(sample["user"], sample["history"], sample["target"], sample["candidates"])
+        record = user_record(settings, user, split)
     with open_retriever(settings) as retriever:
         scores = recommender.score(split, [record], {}, retriever)
         probabilities = np.exp(scores.scores[0] - scores.scores[0].max())
@@ -89,8 +89,7 @@ def recommend(
         fed = recommender.fed
         view = None
         if explain and fed in ("graph", "text"):
-            sample_view = {"user": user, "target": record.target or None, "history": record.history}
-            view = evidence(retriever, sample_view, retriever.retrieve(record.history))
+            view = evidence(retriever, record, retriever.retrieve(record.history))
         history = [items[i].text for i in record.history]
     paths = scores.evidence[0] if explain and fed == "paths" else None
     return Recommendation(user, record.target or None, history, ranked, view, fed, paths)

@@ -11,7 +11,7 @@ from typer.testing import CliRunner
 
 from kragrec.baselines.sasrec_training import user_sequences
 from kragrec.cli import app
-from kragrec.data.records import Record
+from kragrec.data.sample import Record
 from kragrec.evaluation.full_ranking import evaluate_full_ranking, reranked_ranks
 from kragrec.files import read_jsonl
 from kragrec.metrics import full_ranking_metrics

@@ -5,7 +5,8 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from kragrec.data.records import Record, Scored
+from kragrec.data.records import Scored
+from kragrec.data.sample import Record
 from kragrec.evaluation.fusion import SHARES, choose_share, fused, mixed_scores, standardised
 from kragrec.training.run_folder import selection_key
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from kragrec.data.records import Record
+from kragrec.data.sample import Record
 from kragrec.errors import KragrecError
 from kragrec.evaluation.evaluate import evaluate_baseline
 from kragrec.evaluation.hallucination import (

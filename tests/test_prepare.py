@@ -59,7 +59,7 @@ def test_training_windows_slide_with_bounded_history(tiny):
     for window in windows:
         train = next(s.train for s in splits if s.user == window.user)
         position = train.index(window.target)
-        assert window.history == train[max(0, position - 3) : position]
+        assert window.history == list(train[max(0, position - 3) : position])
 
 
 def test_test_history_ends_with_the_valid_item(tiny):

@@ -13,7 +13,8 @@ from typer.testing import CliRunner
 
 from kragrec.cli import app
 from kragrec.data.popularity import popularity_metrics
-from kragrec.data.records import Record, training_records
+from kragrec.data.records import training_records
+from kragrec.data.sample import Record
 from kragrec.errors import KragrecError
 from kragrec.models.llm import load_tokenizer
 from kragrec.models.prompt import PromptTokens

@@ -15,8 +15,9 @@ from kragrec.baselines.sasrec import PAD, SASRec, SasrecConfig, right_padded
 from kragrec.config import Settings
 from kragrec.data.dataset import natural_key
 from kragrec.data.popularity import popularity_metrics, train_popularity
-from kragrec.data.records import Record, evaluation_records
+from kragrec.data.records import evaluation_records
 from kragrec.data.registry import open_dataset
+from kragrec.data.sample import Record
 from kragrec.data.splits import leave_one_out
 from kragrec.errors import KragrecError
 from kragrec.files import json_line, replace_dir_atomically

@@ -10,8 +10,8 @@ import numpy as np
 
 from kragrec.config import Settings
 from kragrec.data.dataset import Dataset
-from kragrec.data.records import Record
 from kragrec.data.registry import open_dataset
+from kragrec.data.sample import Record
 from kragrec.data.splits import leave_one_out, split_of_ratings
 from kragrec.metrics import metrics_from_ranks, target_ranks
 

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 
 from kragrec.config import Settings
@@ -53,10 +53,7 @@ def _prepare(settings: Settings) -> PreparedSummary:
     user_index = {s.user: n for n, s in enumerate(splits)}
     counts = {}
     with replace_dir_atomically(settings.prepared_dir) as staging:
-        train = [
-            {"user": s.user, "history": list(s.history), "target": s.target}
-            for s in training_windows(splits, settings.history)
-        ]
+        train = [window.row() for window in training_windows(splits, settings.history)]
         counts["train"] = write_jsonl(staging / "train.jsonl", train)
         for split_name, code in SPLIT_CODES.items():
             records = []
@@ -69,14 +66,7 @@ def _prepare(settings: Settings) -> PreparedSummary:
                     settings.seed,
                     (code, user_index[sample.user]),
                 )
-                records.append(
-                    {
-                        "user": sample.user,
-                        "history": list(sample.history),
-                        "target": sample.target,
-                        "candidates": candidates,
-                    }
-                )
+                records.append(replace(sample, candidates=candidates).row())
             counts[split_name] = write_jsonl(staging / f"{split_name}.jsonl", records)
         if not counts["test"]:
             raise KragrecError(_no_samples(settings))

@@ -1,8 +1,8 @@
-"""The prepared sample every layer shares (Record), titles of candidates outside the catalogue, and scored records."""
+"""Prepared samples read back (training windows with drawn candidates, valid/test lists, one user's sample) and
+scored records."""
 
 from __future__ import annotations
 
-from collections.abc import Mapping
 from dataclasses import dataclass
 from functools import cached_property
 
@@ -13,29 +13,12 @@ from kragrec.data.candidates import draw_candidates
 from kragrec.data.dataset import natural_key
 from kragrec.data.prepare import prepared_file
 from kragrec.data.registry import open_dataset
+from kragrec.data.sample import Record
+from kragrec.errors import KragrecError
 from kragrec.files import read_jsonl
 from kragrec.metrics import target_ranks
 
 TRAIN_CANDIDATE_STREAM = 3
-NO_TARGET = -1  # label of a sample scored for recommending, whose target is unknown
-
-
-@dataclass(frozen=True)
-class Record:
-    """One prepared sample: user, history, target, candidate list."""
-
-    user: str
-    history: list[str]
-    target: str
-    candidates: list[str]
-
-    @property
-    def label(self) -> int:
-        """The target's position among the candidates, or NO_TARGET when it is not one of them."""
-        return self.candidates.index(self.target) if self.target in self.candidates else NO_TARGET
-
-
-Titles = Mapping[str, str]  # titles of candidates that are not catalogue items (the hallucination test's fictions)
 
 
 @dataclass(frozen=True)
@@ -63,7 +46,7 @@ def training_records(settings: Settings, limit: int | None, candidates: int | No
     """Training windows (a seeded subset when limited) with candidates drawn like the prepared ones: the target and
     `candidates` - 1 negatives (default: as many as the prepared lists have)."""
     windows = read_jsonl(prepared_file(settings, "train"))
-    chosen = _subset([Record(w["user"], w["history"], w["target"], []) for w in windows], limit, settings.seed)
+    chosen = _subset([Record.from_row(w) for w in windows], limit, settings.seed)
     dataset = open_dataset(settings, settings.dataset)
     rated: dict[str, set[str]] = {}
     for inter in dataset.interactions:
@@ -87,10 +70,16 @@ def training_records(settings: Settings, limit: int | None, candidates: int | No
     ]
 
 
+def user_record(settings: Settings, user: str, split: str) -> Record:
+    """The prepared valid or test sample of one user; a one-line error naming the file when there is none."""
+    path = prepared_file(settings, split)
+    for row in read_jsonl(path):
+        if row["user"] == user:
+            return Record.from_row(row)
+    raise KragrecError(f"user {user!r} has no {split} sample in {path}")
+
+
 def evaluation_records(settings: Settings, split: str, limit: int | None) -> list[Record]:
     """The prepared valid or test samples (a seeded subset when limited)."""
-    records = [
-        Record(r["user"], r["history"], r["target"], r["candidates"])
-        for r in read_jsonl(prepared_file(settings, split))
-    ]
+    records = [Record.from_row(row) for row in read_jsonl(prepared_file(settings, split))]
     return _subset(records, limit, settings.seed)

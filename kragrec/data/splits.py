@@ -6,6 +6,7 @@ from collections import defaultdict
 from dataclasses import dataclass
 
 from kragrec.data.dataset import Dataset, natural_key
+from kragrec.data.sample import Record
 
 SPLIT_NAMES = ("train", "valid", "test")
 EXCLUDED = "excluded"
@@ -19,15 +20,6 @@ class UserSplit:
     train: tuple[str, ...]
     valid: str | None
     test: str | None
-
-
-@dataclass(frozen=True)
-class Sample:
-    """A recommendation sample: the items before the target, and the target."""
-
-    user: str
-    history: tuple[str, ...]
-    target: str
 
 
 def leave_one_out(dataset: Dataset, min_rating: float = 0.0) -> list[UserSplit]:
@@ -61,20 +53,22 @@ def split_of_ratings(dataset: Dataset, splits: list[UserSplit]) -> dict[tuple[st
     return labels
 
 
-def training_windows(splits: list[UserSplit], history: int) -> list[Sample]:
+def training_windows(splits: list[UserSplit], history: int) -> list[Record]:
     """Every train item after a user's first, with up to `history` items before it."""
     return [
-        Sample(s.user, s.train[max(0, t - history) : t], s.train[t]) for s in splits for t in range(1, len(s.train))
+        Record(s.user, list(s.train[max(0, t - history) : t]), s.train[t])
+        for s in splits
+        for t in range(1, len(s.train))
     ]
 
 
-def evaluation_samples(splits: list[UserSplit], split_name: str, history: int) -> list[Sample]:
+def evaluation_samples(splits: list[UserSplit], split_name: str, history: int) -> list[Record]:
     """The valid or test sample of every user that has one; history ends right before the target."""
     samples = []
     for s in splits:
         if split_name == "valid" and s.valid is not None:
-            samples.append(Sample(s.user, s.train[-history:], s.valid))
+            samples.append(Record(s.user, list(s.train[-history:]), s.valid))
         elif split_name == "test" and s.test is not None:
             before = s.train + ((s.valid,) if s.valid is not None else ())
-            samples.append(Sample(s.user, before[-history:], s.test))
+            samples.append(Record(s.user, list(before[-history:]), s.test))
     return samples

@@ -8,8 +8,9 @@ from typing import Any
 
 from kragrec.config import Settings
 from kragrec.data.popularity import train_popularity
-from kragrec.data.records import Record, Scored, evaluation_records
+from kragrec.data.records import Scored, evaluation_records
 from kragrec.data.registry import open_dataset
+from kragrec.data.sample import Record
 from kragrec.errors import KragrecError
 from kragrec.evaluation.fusion import choose_share, fused
 from kragrec.evaluation.hallucination import fictional_titles, inject_fictional

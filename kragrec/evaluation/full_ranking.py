@@ -13,7 +13,8 @@ from typing import Any
 import numpy as np
 
 from kragrec.config import Settings
-from kragrec.data.records import NO_TARGET, Record, evaluation_records
+from kragrec.data.records import evaluation_records
+from kragrec.data.sample import NO_TARGET, Record
 from kragrec.evaluation.intervals import bootstrap_intervals
 from kragrec.files import replace_dir_atomically, write_json, write_jsonl
 from kragrec.metrics import full_ranking_metrics, target_ranks

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from kragrec.data.records import Record
+from kragrec.data.sample import Record
 from kragrec.errors import KragrecError
 
 FICTIONAL_PREFIX = "fictional:"

@@ -6,7 +6,8 @@ from pathlib import Path
 from typing import Any, Protocol, runtime_checkable
 
 from kragrec.config import Settings
-from kragrec.data.records import Record, Scored, Titles
+from kragrec.data.records import Scored
+from kragrec.data.sample import Record, Titles
 from kragrec.recommenders.runs import TrainedRun
 from kragrec.retrieval.retriever import Retriever
 

@@ -15,7 +15,8 @@ import torch
 from torch.utils.data import DataLoader
 
 from kragrec.config import Settings
-from kragrec.data.records import Record, Scored, Titles
+from kragrec.data.records import Scored
+from kragrec.data.sample import Record, Titles
 from kragrec.models.batch_scores import scored_batches
 from kragrec.models.checkpoint import TrainedParts, apply_trained_parts, read_trained_parts
 from kragrec.models.collate import collate

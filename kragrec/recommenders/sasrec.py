@@ -19,7 +19,8 @@ from kragrec.baselines.sasrec_training import (
     user_sequences,
 )
 from kragrec.config import Settings
-from kragrec.data.records import Record, Scored, Titles
+from kragrec.data.records import Scored
+from kragrec.data.sample import Record, Titles
 from kragrec.recommenders.runs import TrainedRun
 from kragrec.retrieval.retriever import Retriever
 

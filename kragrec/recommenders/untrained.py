@@ -9,7 +9,8 @@ import numpy as np
 
 from kragrec.config import Settings
 from kragrec.data.popularity import popularity_scores, train_popularity
-from kragrec.data.records import Record, Scored, Titles
+from kragrec.data.records import Scored
+from kragrec.data.sample import Record, Titles
 from kragrec.retrieval.retriever import Retriever
 
 

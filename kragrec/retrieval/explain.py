@@ -4,30 +4,19 @@ from __future__ import annotations
 
 from typing import Any
 
-from kragrec.config import Settings
-from kragrec.data.prepare import prepared_file
-from kragrec.errors import KragrecError
-from kragrec.files import read_jsonl
+from kragrec.data.sample import Record
 from kragrec.retrieval.retriever import Retrieval, Retriever
 
 
-def prepared_sample(settings: Settings, user: str, split: str) -> dict[str, Any]:
-    """The prepared valid/test sample of a user."""
-    path = prepared_file(settings, split)
-    for record in read_jsonl(path):
-        if record["user"] == user:
-            return record
-    raise KragrecError(f"user {user!r} has no {split} sample in {path}")
-
-
-def evidence(retriever: Retriever, sample: dict[str, Any], retrieval: Retrieval) -> dict[str, Any]:
-    """History with popularity and augmentation marks, and every kept sub-graph with readable texts."""
+def evidence(retriever: Retriever, record: Record, retrieval: Retrieval) -> dict[str, Any]:
+    """The record's history with popularity and augmentation marks (its target, None when unknown), and every kept
+    sub-graph with readable texts."""
     graph = retriever.graph
     text_of = dict(zip(graph.entity_ids, graph.entity_texts, strict=True))
     augmented = set(retrieval.augmented)
     return {
-        "user": sample["user"],
-        "target": sample["target"],
+        "user": record.user,
+        "target": record.target or None,
         "history": [
             {
                 "item": item,
@@ -35,7 +24,7 @@ def evidence(retriever: Retriever, sample: dict[str, Any], retrieval: Retrieval)
                 "pop_pct": round(graph.items[item].pop_pct, 4),
                 "augmented": item in augmented,
             }
-            for item in sample["history"]
+            for item in record.history
         ],
         "subgraphs": [
             {

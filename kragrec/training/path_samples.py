@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from kragrec.config import Settings
 from kragrec.data.dataset import natural_key
-from kragrec.data.records import Record, Titles
 from kragrec.data.registry import open_dataset
+from kragrec.data.sample import Record, Titles
 from kragrec.graph.entity_text import item_label
 from kragrec.models.path_preference import PathGroup, path_features
 from kragrec.models.prompt import LETTERS, AnswerFormat, llamarec_prompt, prompt_tokens

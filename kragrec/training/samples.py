@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from kragrec.data.records import Record, Titles
+from kragrec.data.sample import Record, Titles
 from kragrec.models.path_preference import PathGroup
 from kragrec.models.prompt import AnswerFormat, PromptTokens, prompt_tokens, recommendation_prompt
 from kragrec.retrieval.graph_text import subgraphs_as_text

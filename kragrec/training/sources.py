@@ -7,7 +7,7 @@ from contextlib import contextmanager
 from typing import Protocol
 
 from kragrec.config import Settings
-from kragrec.data.records import Record, Titles
+from kragrec.data.sample import Record, Titles
 from kragrec.models.llm import load_tokenizer
 from kragrec.models.prompt import AnswerFormat
 from kragrec.paths.finder import open_path_finder
