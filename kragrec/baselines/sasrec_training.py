@@ -20,11 +20,11 @@ from kragrec.data.registry import open_dataset
 from kragrec.data.sample import Record
 from kragrec.data.splits import leave_one_out
 from kragrec.errors import KragrecError
-from kragrec.files import json_line, replace_dir_atomically
+from kragrec.files import replace_dir_atomically
 from kragrec.metrics import chance_metrics, metrics_from_ranks, target_ranks
 from kragrec.models.tensor_files import read_torch_file
 from kragrec.progress import progress_bar
-from kragrec.training.run_folder import TrainingClock, selection_key, start_run_folder, summarise
+from kragrec.training.run_folder import RunFolder, TrainingClock, selection_key
 
 MODEL_FILE = "sasrec.pt"
 STATE_FILE = "training_state.pt"
@@ -152,7 +152,8 @@ def train_sasrec(settings: Settings, run_dir: Path, config: SasrecConfig, resume
     optimizer = torch.optim.AdamW(model.parameters(), lr=config.lr, weight_decay=config.weight_decay)
     generator = torch.Generator().manual_seed(settings.seed)
     state = {"epoch": 0, "best_acc": -1.0, "best_mrr": -1.0, "bad": 0, "seconds": 0.0}
-    last = run_dir / "checkpoints" / "last"
+    folder = RunFolder(run_dir)
+    last = folder.checkpoint("last")
     if resume and last.is_dir():
         saved = read_torch_file(last / STATE_FILE, weights_only=False)
         model.load_state_dict(read_torch_file(last / MODEL_FILE))
@@ -161,30 +162,27 @@ def train_sasrec(settings: Settings, run_dir: Path, config: SasrecConfig, resume
         if "torch_rng" in saved:  # dropout's draws; checkpoints from before it was kept resume without it
             torch.set_rng_state(saved["torch_rng"])
         state = saved["progress"]
-    start_run_folder(run_dir, settings, {"method": "sasrec", "run_dir": str(run_dir), **asdict(config)}, resume)
+    folder.start(settings, {"method": "sasrec", "run_dir": str(run_dir), **asdict(config)}, resume)
     samples = prefix_samples(list(sequences.train.values()), config.max_len)
     model.train()
-    with (run_dir / "metrics.jsonl").open("a", encoding="utf-8") as log, progress_bar() as bar:
+    with folder.open_log(state["epoch"]) as log, progress_bar() as bar:
         task = bar.add_task("sasrec", total=config.epochs, completed=state["epoch"])
         clock = TrainingClock(state.get("seconds", 0.0))  # checkpoints from before the clock have no seconds
         while state["epoch"] < config.epochs and state["bad"] < config.patience:
             loss = train_one_epoch(model, optimizer, samples, config, generator)
             state["epoch"] += 1
             state["seconds"] = clock.tick()
-            record = {"step": state["epoch"], "epoch": state["epoch"], "loss": loss, "seconds": state["seconds"]}
-            log.write(json_line(record) + "\n")
+            log.write({"step": state["epoch"], "epoch": state["epoch"], "loss": loss, "seconds": state["seconds"]})
             bar.update(task, advance=1, description=f"sasrec loss {loss:.3f}")
             if state["epoch"] % config.val_every and state["epoch"] < config.epochs:
                 continue
             ranks = target_ranks(sasrec_scores(model, sequences, valid, "valid", config.batch_size), labels)
             metrics = metrics_from_ranks(ranks)
             state["seconds"] = clock.tick()
-            record = {"step": state["epoch"], "epoch": state["epoch"], "valid": metrics, "seconds": state["seconds"]}
-            log.write(json_line(record) + "\n")
-            log.flush()
+            log.write({"step": state["epoch"], "epoch": state["epoch"], "valid": metrics, "seconds": state["seconds"]})
             if selection_key(metrics) > (state["best_acc"], state.get("best_mrr", -1.0)):  # older states lack MRR
                 (state["best_acc"], state["best_mrr"]), state["bad"] = selection_key(metrics), 0
-                with replace_dir_atomically(run_dir / "checkpoints" / "best") as staging:
+                with replace_dir_atomically(folder.checkpoint("best")) as staging:
                     torch.save(model.state_dict(), staging / MODEL_FILE)
             else:
                 state["bad"] += 1
@@ -199,7 +197,7 @@ def train_sasrec(settings: Settings, run_dir: Path, config: SasrecConfig, resume
                 torch.save(progress, staging / STATE_FILE)
     popularity = popularity_metrics(valid, train_popularity(settings))
     references = {"popularity": popularity, "chance": chance_metrics(settings.candidates)}
-    return summarise(run_dir, references, len(valid))
+    return folder.summarise(references, len(valid))
 
 
 def sasrec_config(options: dict[str, Any]) -> SasrecConfig:

@@ -19,6 +19,7 @@ from kragrec.models.prompt import AnswerFormat
 from kragrec.recommenders import registry
 from kragrec.recommenders.runs import defining_settings
 from kragrec.retrieval.index_builder import build_index
+from kragrec.training.run_folder import RunFolder
 
 
 @dataclass(frozen=True)
@@ -138,7 +139,7 @@ def _timed(folder: Path, step: str, work, seconds_of=None) -> Any:
 
 def _train(entry: Entry, settings: Settings, budget: QualityBudget, run_dir: Path) -> dict[str, Any]:
     """Train the entry's run (resuming an interrupted one); its summary."""
-    resume = (run_dir / "checkpoints" / "last").is_dir()
+    resume = RunFolder(run_dir).checkpoint("last").is_dir()
     options = {k: v for k, v in dataclasses.asdict(budget).items() if k not in ("test_users", "fictional")}
     chosen = {**options, "checkpoint_every": 25, **entry.train} if entry.budgeted else {}
     return registry.train(settings, run_dir, {"method": entry.method, **chosen}, resume=resume)
@@ -195,7 +196,7 @@ def _row(name: str) -> Entry:
 def _prior_run(work_dir: Path) -> Path:
     """The sasrec row's run, which rows with a prior mix in; a one-line error until that row has been trained."""
     run = work_dir / _folder_name(_row(PRIOR_ROW)) / "run"
-    if not (run / "checkpoints" / "best").is_dir():
+    if not RunFolder(run).checkpoint("best").is_dir():
         raise KragrecError(f"{run}: rows with the collaborative prior need the {PRIOR_ROW} row first (--only sasrec)")
     return run
 

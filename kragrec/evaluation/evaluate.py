@@ -20,6 +20,7 @@ from kragrec.models.prompt import TITLE_ANSWER, AnswerFormat
 from kragrec.recommenders.contract import Recommender
 from kragrec.recommenders.registry import UntrainedOptions, open_run, reference, trained, untrained
 from kragrec.retrieval.graph_view import item_text
+from kragrec.training.run_folder import RunFolder
 
 FICTIONAL_POOL = 50  # made-up films the injected candidates are drawn from
 
@@ -134,7 +135,7 @@ def evaluate_run(
     recommender = trained(run, checkpoint)
     data = evaluation_input(run.settings, split, fictional, limit)
     valid_limit = getattr(run.config, "max_valid", None)
-    out = out or run_dir / "eval" / data.folder_name
+    out = out or RunFolder(run_dir).evaluation(data.folder_name)
     return _evaluate(recommender, run.settings, data, out, prior, valid_limit, {"checkpoint": checkpoint})
 
 

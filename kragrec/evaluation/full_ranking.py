@@ -20,6 +20,7 @@ from kragrec.files import replace_dir_atomically, write_json, write_jsonl
 from kragrec.metrics import full_ranking_metrics, target_ranks
 from kragrec.recommenders.registry import candidate_source, open_run, trained
 from kragrec.recommenders.runs import TrainedRun
+from kragrec.training.run_folder import RunFolder
 
 RESAMPLES = 1000
 
@@ -75,7 +76,7 @@ def evaluate_full_ranking(
         {"user": r.user, "target": r.target, "candidates": r.candidates, "rank": None if np.isinf(k) else int(k)}
         for r, k in zip(records, ranks, strict=True)
     )
-    with replace_dir_atomically(out or run_dir / "eval" / f"{split}-full-ranking") as staging:
+    with replace_dir_atomically(out or RunFolder(run_dir).evaluation(f"{split}-full-ranking")) as staging:
         write_jsonl(staging / "predictions.jsonl", rows)
         write_json(staging / "metrics.json", report)
     return report

@@ -20,6 +20,7 @@ from kragrec.recommenders.sasrec import SasrecTrainer
 from kragrec.recommenders.untrained import PopularityRecommender, RandomRecommender
 from kragrec.training.config import METHODS as LLM_METHODS
 from kragrec.training.config import TrainConfig
+from kragrec.training.run_folder import RunFolder
 
 
 @dataclass(frozen=True)
@@ -88,7 +89,7 @@ def train(settings: Settings, run_dir: Path, options: dict[str, Any], resume: bo
 
 def open_run(folder: Path, connection: Settings) -> TrainedRun:
     """Read RUN/config.json; the run's defining settings override `connection`'s."""
-    recorded_path = folder / "config.json"
+    recorded_path = RunFolder(folder).config_file
     if not recorded_path.is_file():
         raise KragrecError(f"{folder}: not a training run (no config.json)")
     try:

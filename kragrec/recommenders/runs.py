@@ -8,6 +8,7 @@ from typing import Any
 
 from kragrec.config import Settings
 from kragrec.errors import KragrecError
+from kragrec.training.run_folder import RunFolder
 
 # Settings that define what a run learned from; connection settings (data folder, stores, secrets) stay the caller's.
 RUN_DEFINING = (
@@ -48,7 +49,7 @@ class TrainedRun:
 
     def checkpoint(self, which: str = "best") -> Path:
         """The folder of the best (or last) checkpoint; a one-line error when the run has none."""
-        folder = self.folder / "checkpoints" / which
+        folder = RunFolder(self.folder).checkpoint(which)
         if not folder.is_dir():
             raise KragrecError(f"{self.folder}: no {which} checkpoint (has the run validated yet?)")
         return folder

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import dataclasses
-import json
 import random
 import time
 from dataclasses import dataclass
@@ -21,7 +20,7 @@ from kragrec.data.popularity import popularity_metrics, train_popularity
 from kragrec.data.records import evaluation_records, training_records
 from kragrec.data.registry import open_dataset
 from kragrec.errors import KragrecError
-from kragrec.files import json_line, jsonable, replace_dir_atomically, write_json
+from kragrec.files import jsonable, replace_dir_atomically, write_json
 from kragrec.memory import bound_heap_growth
 from kragrec.metrics import chance_metrics, metrics_from_ranks, target_ranks
 from kragrec.models.batch_scores import scored_batches
@@ -38,7 +37,7 @@ from kragrec.progress import progress_bar
 from kragrec.retrieval.subgraph import GraphFeatures
 from kragrec.training.config import TrainConfig
 from kragrec.training.dataset import EpochOrder, PromptDataset
-from kragrec.training.run_folder import TrainingClock, selection_key, start_run_folder, summarise
+from kragrec.training.run_folder import RunFolder, TrainingClock, selection_key
 from kragrec.training.samples import PromptSample
 from kragrec.training.schedule import warmup_cosine
 from kragrec.training.sources import open_sample_source
@@ -182,14 +181,6 @@ def _loader(dataset: PromptDataset, sampler: EpochOrder, config: TrainConfig) ->
     )
 
 
-def _drop_lines_after(metrics: Path, step: int) -> None:
-    """Forget logged steps past the checkpoint being resumed: they are trained again."""
-    if not metrics.is_file():
-        return
-    kept = [line for line in metrics.read_text(encoding="utf-8").splitlines() if json.loads(line)["step"] <= step]
-    metrics.write_text("".join(line + "\n" for line in kept), encoding="utf-8")
-
-
 class LaunchArguments:
     """What each rank receives; a plain object, since Fabric's spawn launcher rejects frozen dataclasses."""
 
@@ -212,23 +203,20 @@ def train_worker(fabric: Fabric, arguments: LaunchArguments) -> None:
     total_steps = steps_per_epoch * config.epochs
     warmup = int(config.warmup_ratio * total_steps)
     scheduler = torch.optim.lr_scheduler.LambdaLR(optimizer, lambda step: warmup_cosine(step, total_steps, warmup))
-    run_dir = config.run_dir
+    folder = RunFolder(config.run_dir)
     progress = Progress()
     if config.shard:
         _place_beside_sharded_llm(model)
     wrapped, optimizer = fabric.setup(model, optimizer, move_to_device=not config.shard)
-    if resume and (run_dir / "checkpoints" / "last").is_dir():  # after placement: the state follows the weights
-        progress = _load_checkpoint(run_dir / "checkpoints" / "last", model, optimizer, scheduler)
+    if resume and folder.checkpoint("last").is_dir():  # after placement: the state follows the weights
+        progress = _load_checkpoint(folder.checkpoint("last"), model, optimizer, scheduler)
     valid_loader = DataLoader(
         PromptDataset(data.valid, data.features),
         batch_size=config.batch_size,
         collate_fn=collate,
         num_workers=config.num_workers,
     )
-    log = None
-    if fabric.is_global_zero:
-        _drop_lines_after(run_dir / "metrics.jsonl", progress.step)
-        log = (run_dir / "metrics.jsonl").open("a", encoding="utf-8")
+    log = folder.open_log(progress.step) if fabric.is_global_zero else None
 
     def tick() -> float:
         """The run's training time so far, kept in the progress that checkpoints save."""
@@ -243,18 +231,16 @@ def train_worker(fabric: Fabric, arguments: LaunchArguments) -> None:
                 if improved:
                     progress.best_acc, progress.best_mrr = selection_key(metrics)
                     progress.bad_evaluations = 0
-                    save_trained_parts(model, run_dir / "checkpoints" / "best")
+                    save_trained_parts(model, folder.checkpoint("best"))
                 else:
                     progress.bad_evaluations += 1
-                record = {"step": progress.step, "epoch": progress.epoch, "valid": metrics, "seconds": tick()}
-                log.write(json_line(record) + "\n")
-                log.flush()
+                log.write({"step": progress.step, "epoch": progress.epoch, "valid": metrics, "seconds": tick()})
             stop = fabric.broadcast(progress.bad_evaluations >= config.patience, src=0)
             progress.stopped_early = bool(stop)
             progress.best_acc = float(fabric.broadcast(progress.best_acc, src=0))
             progress.best_mrr = float(fabric.broadcast(progress.best_mrr, src=0))
         if fabric.is_global_zero:
-            _save_checkpoint(run_dir / "checkpoints" / "last", model, optimizer, scheduler, progress)
+            _save_checkpoint(folder.checkpoint("last"), model, optimizer, scheduler, progress)
         fabric.barrier()
 
     wrapped.train()
@@ -292,8 +278,7 @@ def train_worker(fabric: Fabric, arguments: LaunchArguments) -> None:
                 if log is not None:
                     record = {"step": progress.step, "epoch": progress.epoch, "loss": loss.item() * config.grad_accum}
                     record |= {"lr": scheduler.get_last_lr()[0], "samples_per_s": rate, "seconds": seconds}
-                    log.write(json_line(record) + "\n")
-                    log.flush()
+                    log.write(record)
                 validate_now = config.val_every is not None and progress.step % config.val_every == 0
                 if validate_now or progress.step % config.checkpoint_every == 0:
                     validate_and_checkpoint(validate_now)
@@ -305,7 +290,7 @@ def train_worker(fabric: Fabric, arguments: LaunchArguments) -> None:
                 progress.epoch += 1
                 progress.batches_in_epoch = 0
                 validate_and_checkpoint(config.val_every is None)
-    _finish(fabric, model, run_dir)
+    _finish(fabric, model, folder)
     if log is not None:
         log.close()
 
@@ -318,13 +303,13 @@ def _place_beside_sharded_llm(model: GraphLLM) -> None:
     model.letter_ids = model.letter_ids.to(model.input_device)
 
 
-def _finish(fabric: Fabric, model: GraphLLM, run_dir: Path) -> None:
+def _finish(fabric: Fabric, model: GraphLLM, folder: RunFolder) -> None:
     """Record whether every rank ended with the same trained weights."""
     flat = torch.cat([p.detach().float().flatten() for p in model.parameters() if p.requires_grad])
     checksums = fabric.all_gather(torch.stack([flat.sum(), (flat * flat).sum()])).reshape(-1, 2)
     if fabric.is_global_zero:
         write_json(
-            run_dir / "ranks.json",
+            folder.ranks_file,
             {
                 "world_size": fabric.world_size,
                 "checksums": checksums.tolist(),
@@ -348,7 +333,8 @@ def launch_training(settings: Settings, config: TrainConfig, resume: bool = Fals
     """Prepare data once, then train on `devices` ranks (DDP) and return the run's summary."""
     check_placement(config)
     data = prepare_training_data(settings, config)  # fails on bad input before the run folder is touched
-    start_run_folder(config.run_dir, settings, jsonable(config), resume)
+    folder = RunFolder(config.run_dir)
+    folder.start(settings, jsonable(config), resume)
     # Unused parameters exist whenever a rank's batch has no sub-graph (popular histories get no KG help).
     start_method = "spawn" if config.accelerator == "cpu" else "popen"
     strategy = "auto" if config.devices == 1 else DDPStrategy(start_method=start_method, find_unused_parameters=True)
@@ -359,4 +345,4 @@ def launch_training(settings: Settings, config: TrainConfig, resume: bool = Fals
         "popularity": popularity_metrics([s.record for s in data.valid], data.popularity),
         "chance": chance_metrics(settings.candidates),
     }
-    return summarise(config.run_dir, references, len(data.valid))
+    return folder.summarise(references, len(data.valid))
