@@ -460,8 +460,7 @@ def eval_command(
 ) -> None:
     """Score every sample of a split's prepared candidate lists; write predictions.jsonl and metrics.json."""
     from kragrec.evaluation.evaluate import evaluate_baseline, evaluate_run
-    from kragrec.models.llm import DEFAULT_LLM
-    from kragrec.models.prompt import AnswerFormat
+    from kragrec.models.choices import DEFAULT_LLM, AnswerFormat
     from kragrec.render import show_evaluation
 
     if (run_dir is None) == (method is None):

@@ -15,7 +15,8 @@ from kragrec.config import Secret, Settings
 from kragrec.data.prepare import prepare
 from kragrec.data.registry import register
 from kragrec.loading.loader import load_kg
-from kragrec.models.llm import DEFAULT_LLM, load_tokenizer
+from kragrec.models.choices import DEFAULT_LLM
+from kragrec.models.llm import load_tokenizer
 from kragrec.retrieval.index_builder import build_index
 from kragrec.training.config import TrainConfig
 from kragrec.training.trainer import launch_training

@@ -10,20 +10,12 @@ from transformers import AutoTokenizer, LlamaForCausalLM
 from kragrec.config import Settings
 from kragrec.models.batch_scores import scored_batches
 from kragrec.models.checkpoint import load_trained_parts, save_trained_parts
+from kragrec.models.choices import DEFAULT_LLM, LETTER_ANSWER, TITLE_ANSWER, AnswerFormat
 from kragrec.models.collate import EncodedSample, collate
 from kragrec.models.graph_encoder import GraphEncoder, Projector
 from kragrec.models.graph_llm import GraphLLM, TitleHead
-from kragrec.models.llm import DEFAULT_LLM, load_tokenizer
-from kragrec.models.prompt import (
-    GRAPH_SLOT,
-    LETTER_ANSWER,
-    TITLE_ANSWER,
-    AnswerFormat,
-    letter_token_ids,
-    llamarec_prompt,
-    prompt_tokens,
-    recommendation_prompt,
-)
+from kragrec.models.llm import load_tokenizer
+from kragrec.models.prompt import GRAPH_SLOT, letter_token_ids, llamarec_prompt, prompt_tokens, recommendation_prompt
 from kragrec.wheels import unpacked_file
 
 from conftest import tiny_llama_config

@@ -14,8 +14,7 @@ from kragrec.config import Settings, settings_record
 from kragrec.errors import KragrecError
 from kragrec.evaluation.evaluate import evaluate_baseline, evaluate_run
 from kragrec.files import write_json
-from kragrec.models.llm import DEFAULT_LLM
-from kragrec.models.prompt import AnswerFormat
+from kragrec.models.choices import DEFAULT_LLM, AnswerFormat
 from kragrec.recommenders import registry
 from kragrec.recommenders.runs import defining_settings
 from kragrec.retrieval.index_builder import build_index

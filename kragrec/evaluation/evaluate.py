@@ -15,8 +15,7 @@ from kragrec.errors import KragrecError
 from kragrec.evaluation.fusion import choose_share, fused
 from kragrec.evaluation.hallucination import fictional_titles, inject_fictional
 from kragrec.evaluation.outputs import evaluation_report, write_evaluation
-from kragrec.models.llm import DEFAULT_LLM
-from kragrec.models.prompt import TITLE_ANSWER, AnswerFormat
+from kragrec.models.choices import DEFAULT_LLM, TITLE_ANSWER, AnswerFormat
 from kragrec.recommenders.contract import Recommender
 from kragrec.recommenders.registry import UntrainedOptions, open_run, reference, trained, untrained
 from kragrec.retrieval.graph_view import item_text

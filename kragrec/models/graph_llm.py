@@ -16,15 +16,9 @@ from peft import LoraConfig, get_peft_model
 from torch import nn
 from transformers import PreTrainedModel
 
+from kragrec.models.choices import ANSWER_LOSSES, LLM_MODES, SOFT_NORMS, SOFT_TOKEN_MODES
 from kragrec.models.graph_encoder import GraphEncoder, Projector
 from kragrec.models.path_preference import PathGroup
-
-SOFT_TOKEN_MODES = ("per-graph", "mean")
-SOFT_NORMS = ("embedding", "none")  # soft tokens rescaled to the LLM's mean token-embedding norm, or left as projected
-LLM_MODES = ("frozen", "lora")
-# Cross-entropy of the answer letter against the whole vocabulary (the papers' language-model loss, default), or
-# against the candidates' letters only (the verbalizer's softmax).
-ANSWER_LOSSES = ("vocab", "letters")
 
 
 @dataclass

@@ -10,9 +10,9 @@ from transformers import AutoModelForCausalLM, AutoTokenizer, PreTrainedModel, P
 
 from kragrec.errors import KragrecError
 from kragrec.files import replace_dir_atomically
+from kragrec.models.choices import DEFAULT_LLM
 from kragrec.wheels import unpacked_folder
 
-DEFAULT_LLM = "SmolLM2-135M-Instruct"
 DTYPES = {"float32": torch.float32, "bfloat16": torch.bfloat16, "float16": torch.float16}
 
 

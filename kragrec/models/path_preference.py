@@ -29,7 +29,6 @@ CLASS_OF = {
     "WRITTEN_BY": "writer",
     "WROTE": "writer",
 }
-PATH_SELECTIONS = ("learned", "shortest")
 BASELINE_MOMENTUM = 0.9
 
 

@@ -19,10 +19,11 @@ from kragrec.data.records import Scored
 from kragrec.data.sample import Record, Titles
 from kragrec.models.batch_scores import scored_batches
 from kragrec.models.checkpoint import TrainedParts, apply_trained_parts, read_trained_parts
+from kragrec.models.choices import TITLE_ANSWER, AnswerFormat
 from kragrec.models.collate import collate
 from kragrec.models.graph_llm import GraphLLM, TitleHead
 from kragrec.models.llm import load_llm, load_tokenizer
-from kragrec.models.prompt import TITLE_ANSWER, AnswerFormat, letter_token_ids
+from kragrec.models.prompt import letter_token_ids
 from kragrec.progress import progress_bar
 from kragrec.recommenders.runs import TrainedRun
 from kragrec.retrieval.retriever import Retriever

@@ -11,8 +11,7 @@ from typing import Any
 
 from kragrec.config import Settings
 from kragrec.errors import KragrecError
-from kragrec.models.llm import DEFAULT_LLM
-from kragrec.models.prompt import TITLE_ANSWER, AnswerFormat
+from kragrec.models.choices import DEFAULT_LLM, TITLE_ANSWER, AnswerFormat
 from kragrec.recommenders.contract import CandidateSource, Recommender, Trainer
 from kragrec.recommenders.llm import LLMTrainer, ZeroShotLLM
 from kragrec.recommenders.runs import TrainedRun, defining_settings

@@ -6,10 +6,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from kragrec.errors import KragrecError
-from kragrec.models.graph_llm import ANSWER_LOSSES, SOFT_NORMS
-from kragrec.models.llm import DEFAULT_LLM
-from kragrec.models.path_preference import PATH_SELECTIONS
-from kragrec.models.prompt import AnswerFormat
+from kragrec.models.choices import ANSWER_LOSSES, DEFAULT_LLM, PATH_SELECTIONS, SOFT_NORMS, AnswerFormat
 
 
 @dataclass(frozen=True)

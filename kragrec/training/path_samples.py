@@ -7,8 +7,9 @@ from kragrec.data.dataset import natural_key
 from kragrec.data.registry import open_dataset
 from kragrec.data.sample import Record, Titles
 from kragrec.graph.entity_text import item_label
+from kragrec.models.choices import AnswerFormat
 from kragrec.models.path_preference import PathGroup, path_features
-from kragrec.models.prompt import LETTERS, AnswerFormat, llamarec_prompt, prompt_tokens
+from kragrec.models.prompt import LETTERS, llamarec_prompt, prompt_tokens
 from kragrec.paths.finder import PathFinder
 from kragrec.paths.verbalise import verbalise
 from kragrec.progress import progress_bar

@@ -5,8 +5,9 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from kragrec.data.sample import Record, Titles
+from kragrec.models.choices import AnswerFormat
 from kragrec.models.path_preference import PathGroup
-from kragrec.models.prompt import AnswerFormat, PromptTokens, prompt_tokens, recommendation_prompt
+from kragrec.models.prompt import PromptTokens, prompt_tokens, recommendation_prompt
 from kragrec.retrieval.graph_text import subgraphs_as_text
 from kragrec.retrieval.retriever import Retriever, retrieval_query_text
 from kragrec.retrieval.subgraph import SubGraph

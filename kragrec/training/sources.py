@@ -8,8 +8,8 @@ from typing import Protocol
 
 from kragrec.config import Settings
 from kragrec.data.sample import Record, Titles
+from kragrec.models.choices import AnswerFormat
 from kragrec.models.llm import load_tokenizer
-from kragrec.models.prompt import AnswerFormat
 from kragrec.paths.finder import open_path_finder
 from kragrec.retrieval.retriever import Retriever
 from kragrec.retrieval.session import open_retriever
