@@ -17,7 +17,8 @@ from kragrec.evaluation.hallucination import fictional_titles, inject_fictional
 from kragrec.evaluation.outputs import evaluation_report, write_evaluation
 from kragrec.models.choices import DEFAULT_LLM, TITLE_ANSWER, AnswerFormat
 from kragrec.recommenders.contract import Recommender
-from kragrec.recommenders.registry import UntrainedOptions, open_run, reference, trained, untrained
+from kragrec.recommenders.registry import REFERENCE, UntrainedOptions, open_run, trained, untrained
+from kragrec.recommenders.untrained import PopularityRecommender
 from kragrec.retrieval.graph_view import item_text
 from kragrec.training.run_folder import RunFolder
 
@@ -67,9 +68,9 @@ def _report(scored: Scored, name: str, data: EvaluationInput, settings: Settings
 
 def _reference(settings: Settings, data: EvaluationInput, recommender: Recommender) -> dict[str, Any] | None:
     """The reference baseline's report on the same samples; None when it is the recommender evaluated."""
-    baseline = reference(settings)
-    if baseline.name == recommender.name:
+    if recommender.name == REFERENCE:
         return None
+    baseline = PopularityRecommender(settings, data.popularity)  # the counts evaluation_input read already
     return _report(baseline.score(data.split, data.records, data.titles), baseline.name, data, settings)
 
 

@@ -74,11 +74,6 @@ def untrained(name: str, settings: Settings, options: UntrainedOptions | None = 
     return entry.build(settings, options or UntrainedOptions())
 
 
-def reference(settings: Settings) -> Recommender:
-    """The reference baseline (popularity)."""
-    return untrained(REFERENCE, settings)
-
-
 def train(settings: Settings, run_dir: Path, options: dict[str, Any], resume: bool = False) -> dict[str, Any]:
     """Train (or resume) a run of `options["method"]` in run_dir; its summary."""
     name = options.get("method", TrainConfig.method)

@@ -34,16 +34,18 @@ class RandomRecommender:
 
 @dataclass
 class PopularityRecommender:
-    """Train-split rating counts: the reference every evaluation is compared with."""
+    """Train-split rating counts: the reference every evaluation is compared with. `known_counts`: counts the
+    caller has read already (train_popularity of the same settings), so they are not read again."""
 
     settings: Settings
+    known_counts: dict[str, int] | None = None
     name: str = field(default="popularity", init=False)
     fed: str = field(default="none", init=False)
 
     @cached_property
     def counts(self) -> dict[str, int]:
         """Train rating count of every item (read once)."""
-        return train_popularity(self.settings)
+        return self.known_counts if self.known_counts is not None else train_popularity(self.settings)
 
     def score(self, split: str, records: list[Record], titles: Titles, retriever: Retriever | None = None) -> Scored:
         """Each candidate's train rating count (fictional films: 0)."""
