@@ -412,24 +412,26 @@ def eval_command(
         ),
     ] = None,
     llm: Annotated[
-        str | None, typer.Option("--llm", help="The LLM of llm-zero-shot (default packaged SmolLM2).")
+        str | None, typer.Option("--llm", help="With --method llm-zero-shot: its LLM (default packaged SmolLM2).")
     ] = None,
     answer: Annotated[
-        str,
+        str | None,
         typer.Option("--answer", help="How llm-zero-shot answers: title (default: title likelihood) or letter."),
-    ] = "title",
+    ] = None,
     title_options: Annotated[
-        str,
+        str | None,
         typer.Option(
             "--title-options", help="llm-zero-shot with --answer title: hidden (default) or listed candidates."
         ),
-    ] = "hidden",
+    ] = None,
     title_prompt: Annotated[
-        str,
+        str | None,
         typer.Option("--title-prompt", help="llm-zero-shot with --answer title: completion (default) or chat."),
-    ] = "completion",
+    ] = None,
     split: Annotated[str, typer.Option("--split", help="valid or test (default test).")] = "test",
-    checkpoint: Annotated[str, typer.Option("--checkpoint", help="best (default) or last.")] = "best",
+    checkpoint: Annotated[
+        str | None, typer.Option("--checkpoint", help="With a run folder: best (default) or last.")
+    ] = None,
     out: Annotated[
         Path | None, typer.Option("--out", help="Output folder (default RUN/eval/SPLIT or DATA/eval/...).")
     ] = None,
@@ -455,45 +457,19 @@ def eval_command(
         ),
     ] = None,
     prior_valid: Annotated[
-        int, typer.Option("--prior-valid", help="With --prior and --method: valid samples that choose the share.")
-    ] = 200,
+        int | None,
+        typer.Option("--prior-valid", help="With --prior and --method: valid samples that choose the share (200)."),
+    ] = None,
 ) -> None:
     """Score every sample of a split's prepared candidate lists; write predictions.jsonl and metrics.json."""
-    from kragrec.evaluation.evaluate import evaluate_baseline, evaluate_run
-    from kragrec.models.choices import DEFAULT_LLM, AnswerFormat
-    from kragrec.render import show_evaluation
+    from kragrec.evaluation.request import EvaluationRequest, UntrainedChoices, run_evaluation
+    from kragrec.render import show_evaluation_result
 
-    if (run_dir is None) == (method is None):
-        raise KragrecError("give either a run folder or --method NAME (random, popularity, llm-zero-shot)")
-    if checkpoint not in ("best", "last"):
-        raise KragrecError(f"--checkpoint {checkpoint!r}: use best or last")
-    if full_ranking is not None:
-        from kragrec.evaluation.full_ranking import evaluate_full_ranking
-        from kragrec.render import show_full_ranking
-
-        if run_dir is None:
-            raise KragrecError("--full-ranking re-ranks with a run: give its folder")
-        show_full_ranking(evaluate_full_ranking(run_dir, full_ranking, settings_from(), split, out, max_samples))
-        return
-    if run_dir is not None:
-        report, reference = evaluate_run(
-            run_dir, settings_from(), split, checkpoint, out, fictional, max_samples, prior
-        )
-    else:
-        answer_format = AnswerFormat(answer, title_options, title_prompt)
-        report, reference = evaluate_baseline(
-            str(method),
-            settings_from(),
-            split,
-            out,
-            llm or DEFAULT_LLM,
-            fictional,
-            max_samples,
-            answer_format,
-            prior,
-            prior_valid,
-        )
-    show_evaluation(report, reference)
+    untrained = UntrainedChoices(llm, answer, title_options, title_prompt, prior_valid)
+    request = EvaluationRequest(
+        run_dir, method, split, checkpoint, out, fictional, max_samples, full_ranking, prior, untrained
+    )
+    show_evaluation_result(run_evaluation(request, settings_from()))
 
 
 @app.command("recommend")

@@ -19,6 +19,7 @@ from kragrec.loading.loader import LoadReport
 from kragrec.retrieval.index_builder import IndexReport
 
 if TYPE_CHECKING:
+    from kragrec.evaluation.request import EvaluationResult
     from kragrec.recommend import Recommendation
 
 stdout_console = Console(highlight=False, soft_wrap=True)
@@ -235,3 +236,11 @@ def show_full_ranking(report: dict[str, Any]) -> None:
     ]
     stdout_console.print(escape(report["method"]))
     stdout_console.print(_metric_table(f"{report['split']}: {report['protocol']}", columns, None))
+
+
+def show_evaluation_result(result: EvaluationResult) -> None:
+    """A full-ranking report, or a report of the prepared lists beside its popularity reference."""
+    if result.full_ranking:
+        show_full_ranking(result.report)
+    else:
+        show_evaluation(result.report, result.reference)

@@ -60,9 +60,9 @@ def install(point: str, count: int) -> None:
         index_builder.UPSERT_BATCH = 10
         wrap(VectorStore, "write_meta", after=pause_on(count))
     elif point == "checkpoint":
-        from kragrec.training import trainer
+        from kragrec.training.loop import TrainingLoop
 
-        wrap(trainer, "_save_checkpoint", after=pause_on(count))
+        wrap(TrainingLoop, "save_last", after=pause_on(count))
     else:
         raise SystemExit(f"unknown point {point!r}")
 

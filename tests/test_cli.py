@@ -100,6 +100,11 @@ def test_eval_of_a_baseline_prints_metrics_with_intervals_and_writes_outputs(cle
         (("some-run", "--method", "random"), "give either a run folder or --method"),
         (("--method", "random", "--split", "train"), "--split 'train': use valid or test"),
         (("--method", "sasrec"), "baselines without training are random, popularity, llm-zero-shot"),
+        (("some-run", "--checkpoint", "first"), "--checkpoint 'first': use best or last"),
+        (("--method", "random", "--checkpoint", "last"), "--checkpoint picks a run's checkpoint"),
+        (("some-run", "--llm", "x", "--answer", "letter"), "--llm, --answer: only with --method"),
+        (("--method", "random", "--full-ranking", "s"), "--full-ranking re-ranks with a run"),
+        (("some-run", "--full-ranking", "s", "--prior", "s"), "--prior: not with --full-ranking"),
     ],
 )
 def test_eval_refuses_contradicting_arguments(clean_env, args, message):

@@ -24,6 +24,7 @@ from kragrec.baselines.sasrec_training import (
 )
 from kragrec.errors import KragrecError
 from kragrec.evaluation.evaluate import evaluate_run
+from kragrec.training.loop import STATE_FILE
 
 SMALL = SasrecConfig(hidden=32, blocks=2, heads=1, inner=64, dropout=0.0, max_len=12, lr=5e-3, batch_size=16)
 
@@ -146,6 +147,18 @@ def test_resume_continues_exactly_as_an_uninterrupted_run(tiny_setup):
         for n in ("sasrec-whole", "sasrec-parts")
     ]
     assert [x for x in losses[0] if x] == [x for x in losses[1] if x]
+
+
+def test_resuming_a_checkpoint_whose_progress_this_version_cannot_read_is_a_one_line_error(tiny_setup):
+    settings, root = tiny_setup
+    config = SasrecConfig(**{**SMALL.__dict__, "epochs": 2, "val_every": 1})
+    train_sasrec(settings, root / "older", config)
+    state_file = root / "older" / "checkpoints" / "last" / STATE_FILE
+    state = torch.load(state_file, weights_only=False)
+    state["progress"] = {"epoch": 2, "best_acc": 0.5, "bad": 0}  # an older kragrec's progress record
+    torch.save(state, state_file)
+    with pytest.raises(KragrecError, match="checkpoint from an older kragrec; train again without --resume"):
+        train_sasrec(settings, root / "older", SasrecConfig(**{**config.__dict__, "epochs": 4}), resume=True)
 
 
 def test_options_sasrec_does_not_use_are_refused():

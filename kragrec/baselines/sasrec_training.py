@@ -20,14 +20,13 @@ from kragrec.data.registry import open_dataset
 from kragrec.data.sample import Record
 from kragrec.data.splits import leave_one_out
 from kragrec.errors import KragrecError
-from kragrec.files import replace_dir_atomically
 from kragrec.metrics import chance_metrics, metrics_from_ranks, target_ranks
 from kragrec.models.tensor_files import read_torch_file
 from kragrec.progress import progress_bar
-from kragrec.training.run_folder import RunFolder, TrainingClock, selection_key
+from kragrec.training.loop import TrainingLoop
+from kragrec.training.run_folder import RunFolder
 
 MODEL_FILE = "sasrec.pt"
-STATE_FILE = "training_state.pt"
 
 
 @dataclass(frozen=True)
@@ -139,11 +138,33 @@ def train_one_epoch(model: SASRec, optimizer, samples: PrefixSamples, config: Sa
     return float(np.mean(losses))
 
 
-def train_sasrec(settings: Settings, run_dir: Path, config: SasrecConfig, resume: bool = False) -> dict[str, Any]:
-    """Train with validation every `val_every` epochs, early stopping on valid ACC; best and last checkpoints.
+class SasrecParts:
+    """SASRec's checkpointed parts: the model, the optimizer and the generator of the sample order."""
 
-    `last` holds what an exact resume needs: the optimizer, the sample-order generator and the global RNG (dropout).
-    """
+    def __init__(self, model: SASRec, optimizer, generator: torch.Generator) -> None:
+        self.model, self.optimizer, self.generator = model, optimizer, generator
+
+    def save_weights(self, folder: Path) -> None:
+        """The model's state dict."""
+        torch.save(self.model.state_dict(), folder / MODEL_FILE)
+
+    def load_weights(self, folder: Path) -> None:
+        """Restore what save_weights wrote."""
+        self.model.load_state_dict(read_torch_file(folder / MODEL_FILE))
+
+    def state(self) -> dict[str, Any]:
+        """The optimizer's state and the sample order's generator."""
+        return {"optimizer": self.optimizer.state_dict(), "generator": self.generator.get_state()}
+
+    def load_state(self, state: dict[str, Any]) -> None:
+        """Restore what state returned."""
+        self.optimizer.load_state_dict(state["optimizer"])
+        self.generator.set_state(state["generator"])
+
+
+def train_sasrec(settings: Settings, run_dir: Path, config: SasrecConfig, resume: bool = False) -> dict[str, Any]:
+    """Train with validation every `val_every` epochs (a step is an epoch), early stopping on valid ACC; best and
+    last checkpoints through the shared training loop."""
     sequences = user_sequences(settings)
     valid = evaluation_records(settings, "valid", None)
     labels = np.array([r.label for r in valid])
@@ -151,50 +172,26 @@ def train_sasrec(settings: Settings, run_dir: Path, config: SasrecConfig, resume
     model = SASRec(len(sequences.index_of), config)
     optimizer = torch.optim.AdamW(model.parameters(), lr=config.lr, weight_decay=config.weight_decay)
     generator = torch.Generator().manual_seed(settings.seed)
-    state = {"epoch": 0, "best_acc": -1.0, "best_mrr": -1.0, "bad": 0, "seconds": 0.0}
     folder = RunFolder(run_dir)
-    last = folder.checkpoint("last")
-    if resume and last.is_dir():
-        saved = read_torch_file(last / STATE_FILE, weights_only=False)
-        model.load_state_dict(read_torch_file(last / MODEL_FILE))
-        optimizer.load_state_dict(saved["optimizer"])
-        generator.set_state(saved["generator"])
-        if "torch_rng" in saved:  # dropout's draws; checkpoints from before it was kept resume without it
-            torch.set_rng_state(saved["torch_rng"])
-        state = saved["progress"]
+    loop = TrainingLoop(folder, SasrecParts(model, optimizer, generator), config.patience)
+    if resume:
+        loop.resume()
     folder.start(settings, {"method": "sasrec", "run_dir": str(run_dir), **asdict(config)}, resume)
     samples = prefix_samples(list(sequences.train.values()), config.max_len)
+    progress = loop.progress
     model.train()
-    with folder.open_log(state["epoch"]) as log, progress_bar() as bar:
-        task = bar.add_task("sasrec", total=config.epochs, completed=state["epoch"])
-        clock = TrainingClock(state.get("seconds", 0.0))  # checkpoints from before the clock have no seconds
-        while state["epoch"] < config.epochs and state["bad"] < config.patience:
+    with loop, progress_bar() as bar:
+        task = bar.add_task("sasrec", total=config.epochs, completed=progress.epoch)
+        while progress.epoch < config.epochs and not progress.stopped_early:
             loss = train_one_epoch(model, optimizer, samples, config, generator)
-            state["epoch"] += 1
-            state["seconds"] = clock.tick()
-            log.write({"step": state["epoch"], "epoch": state["epoch"], "loss": loss, "seconds": state["seconds"]})
+            progress.epoch = progress.step = progress.epoch + 1
+            loop.log({"loss": loss})
             bar.update(task, advance=1, description=f"sasrec loss {loss:.3f}")
-            if state["epoch"] % config.val_every and state["epoch"] < config.epochs:
+            if progress.epoch % config.val_every and progress.epoch < config.epochs:
                 continue
-            ranks = target_ranks(sasrec_scores(model, sequences, valid, "valid", config.batch_size), labels)
-            metrics = metrics_from_ranks(ranks)
-            state["seconds"] = clock.tick()
-            log.write({"step": state["epoch"], "epoch": state["epoch"], "valid": metrics, "seconds": state["seconds"]})
-            if selection_key(metrics) > (state["best_acc"], state.get("best_mrr", -1.0)):  # older states lack MRR
-                (state["best_acc"], state["best_mrr"]), state["bad"] = selection_key(metrics), 0
-                with replace_dir_atomically(folder.checkpoint("best")) as staging:
-                    torch.save(model.state_dict(), staging / MODEL_FILE)
-            else:
-                state["bad"] += 1
-            with replace_dir_atomically(last) as staging:
-                torch.save(model.state_dict(), staging / MODEL_FILE)
-                progress = {
-                    "optimizer": optimizer.state_dict(),
-                    "generator": generator.get_state(),
-                    "torch_rng": torch.get_rng_state(),
-                    "progress": state,
-                }
-                torch.save(progress, staging / STATE_FILE)
+            scores = sasrec_scores(model, sequences, valid, "valid", config.batch_size)
+            loop.validated(metrics_from_ranks(target_ranks(scores, labels)))
+            loop.save_last()
     popularity = popularity_metrics(valid, train_popularity(settings))
     references = {"popularity": popularity, "chance": chance_metrics(settings.candidates)}
     return folder.summarise(references, len(valid))

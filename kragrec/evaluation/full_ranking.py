@@ -53,13 +53,20 @@ def _block(ranks: np.ndarray, seed: int) -> dict[str, Any]:
 
 
 def evaluate_full_ranking(
-    run_dir: Path, retriever_dir: Path, connection: Settings, split: str, out: Path | None, limit: int | None = None
+    run_dir: Path,
+    retriever_dir: Path,
+    connection: Settings,
+    split: str,
+    out: Path | None,
+    limit: int | None = None,
+    checkpoint: str = "best",
 ) -> dict[str, Any]:
-    """Retrieve with SASRec, re-rank with the run; write predictions and metrics (overall, retrieval subset)."""
+    """Retrieve with SASRec, re-rank with the run's checkpoint; write predictions and metrics (overall, retrieval
+    subset)."""
     run = open_run(run_dir, connection)
     retriever = open_run(retriever_dir, run.settings)
     records = retrieved_records(run.settings, retriever, split, limit)
-    scored = trained(run).score(split, records, {})
+    scored = trained(run, checkpoint).score(split, records, {})
     ranks = reranked_ranks(records, scored.scores)
     retriever_ranks = np.array([r.label + 1 if r.label != NO_TARGET else np.inf for r in records])
     found = np.isfinite(ranks)

@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import dataclasses
-import random
 import time
 from dataclasses import dataclass
 from pathlib import Path
@@ -20,7 +18,7 @@ from kragrec.data.popularity import popularity_metrics, train_popularity
 from kragrec.data.records import evaluation_records, training_records
 from kragrec.data.registry import open_dataset
 from kragrec.errors import KragrecError
-from kragrec.files import jsonable, replace_dir_atomically, write_json
+from kragrec.files import jsonable, write_json
 from kragrec.memory import bound_heap_growth
 from kragrec.metrics import chance_metrics, metrics_from_ranks, target_ranks
 from kragrec.models.batch_scores import scored_batches
@@ -32,12 +30,12 @@ from kragrec.models.llm import load_llm, load_tokenizer
 from kragrec.models.path_llm import PathLLM
 from kragrec.models.path_preference import UserPreference
 from kragrec.models.prompt import letter_token_ids
-from kragrec.models.tensor_files import read_torch_file
 from kragrec.progress import progress_bar
 from kragrec.retrieval.subgraph import GraphFeatures
 from kragrec.training.config import TrainConfig
 from kragrec.training.dataset import EpochOrder, PromptDataset
-from kragrec.training.run_folder import RunFolder, TrainingClock, selection_key
+from kragrec.training.loop import TrainingLoop
+from kragrec.training.run_folder import RunFolder
 from kragrec.training.samples import PromptSample
 from kragrec.training.schedule import warmup_cosine
 from kragrec.training.sources import open_sample_source
@@ -117,56 +115,28 @@ def parameter_groups(model: GraphLLM, config: TrainConfig) -> list[dict[str, Any
     return [group for group in groups if group["params"]]
 
 
-def _rng_state() -> dict[str, Any]:
-    state = {"torch": torch.get_rng_state(), "numpy": np.random.get_state(), "python": random.getstate()}
-    if torch.cuda.is_available():  # dropout on a GPU draws from the GPUs' generators
-        state["cuda"] = torch.cuda.get_rng_state_all()
-    return state
+class FabricParts:
+    """The LLM trainer's checkpointed parts: the model's trained parts, the optimizer and the LR schedule."""
 
+    def __init__(self, model: GraphLLM, optimizer, scheduler) -> None:
+        self.model, self.optimizer, self.scheduler = model, optimizer, scheduler
 
-def _set_rng_state(state: dict[str, Any]) -> None:
-    torch.set_rng_state(state["torch"])
-    if "cuda" in state and torch.cuda.is_available() and len(state["cuda"]) == torch.cuda.device_count():
-        torch.cuda.set_rng_state_all(state["cuda"])
-    np.random.set_state(state["numpy"])
-    random.setstate(state["python"])
+    def save_weights(self, folder: Path) -> None:
+        """The LoRA adapter and the modules trained beside the LLM."""
+        save_trained_parts(self.model, folder)
 
+    def load_weights(self, folder: Path) -> None:
+        """Restore what save_weights wrote."""
+        load_trained_parts(self.model, folder)
 
-@dataclass
-class Progress:
-    """Where training stands; saved with every checkpoint."""
+    def state(self) -> dict[str, Any]:
+        """The optimizer's and the schedule's state."""
+        return {"optimizer": self.optimizer.state_dict(), "scheduler": self.scheduler.state_dict()}
 
-    epoch: int = 0
-    batches_in_epoch: int = 0
-    step: int = 0
-    best_acc: float = -1.0
-    best_mrr: float = -1.0  # breaks ACC ties (selection_key)
-    bad_evaluations: int = 0
-    stopped_early: bool = False
-    seconds: float = 0.0  # training wall time so far, validations included, summed over resumed sessions
-
-
-def _save_checkpoint(folder: Path, model: GraphLLM, optimizer, scheduler, progress: Progress) -> None:
-    with replace_dir_atomically(folder) as staging:
-        save_trained_parts(model, staging)
-        torch.save(
-            {
-                "optimizer": optimizer.state_dict(),
-                "scheduler": scheduler.state_dict(),
-                "rng": _rng_state(),
-                "progress": dataclasses.asdict(progress),
-            },
-            staging / "training_state.pt",
-        )
-
-
-def _load_checkpoint(folder: Path, model: GraphLLM, optimizer, scheduler) -> Progress:
-    load_trained_parts(model, folder)
-    state = read_torch_file(folder / "training_state.pt", weights_only=False)
-    optimizer.load_state_dict(state["optimizer"])
-    scheduler.load_state_dict(state["scheduler"])
-    _set_rng_state(state["rng"])
-    return Progress(**state["progress"])
+    def load_state(self, state: dict[str, Any]) -> None:
+        """Restore what state returned."""
+        self.optimizer.load_state_dict(state["optimizer"])
+        self.scheduler.load_state_dict(state["scheduler"])
 
 
 def _loader(dataset: PromptDataset, sampler: EpochOrder, config: TrainConfig) -> DataLoader:
@@ -204,50 +174,35 @@ def train_worker(fabric: Fabric, arguments: LaunchArguments) -> None:
     warmup = int(config.warmup_ratio * total_steps)
     scheduler = torch.optim.lr_scheduler.LambdaLR(optimizer, lambda step: warmup_cosine(step, total_steps, warmup))
     folder = RunFolder(config.run_dir)
-    progress = Progress()
     if config.shard:
         _place_beside_sharded_llm(model)
     wrapped, optimizer = fabric.setup(model, optimizer, move_to_device=not config.shard)
-    if resume and folder.checkpoint("last").is_dir():  # after placement: the state follows the weights
-        progress = _load_checkpoint(folder.checkpoint("last"), model, optimizer, scheduler)
+    loop = TrainingLoop(folder, FabricParts(model, optimizer, scheduler), config.patience, fabric.is_global_zero)
+    if resume:  # after placement: the state follows the weights
+        loop.resume()
+    progress = loop.progress
     valid_loader = DataLoader(
         PromptDataset(data.valid, data.features),
         batch_size=config.batch_size,
         collate_fn=collate,
         num_workers=config.num_workers,
     )
-    log = folder.open_log(progress.step) if fabric.is_global_zero else None
-
-    def tick() -> float:
-        """The run's training time so far, kept in the progress that checkpoints save."""
-        progress.seconds = clock.tick()
-        return progress.seconds
 
     def validate_and_checkpoint(validate: bool) -> None:
         if validate:
             if fabric.is_global_zero:
-                metrics, _ = evaluate(model, valid_loader, config.bf16)
-                improved = selection_key(metrics) > (progress.best_acc, progress.best_mrr)
-                if improved:
-                    progress.best_acc, progress.best_mrr = selection_key(metrics)
-                    progress.bad_evaluations = 0
-                    save_trained_parts(model, folder.checkpoint("best"))
-                else:
-                    progress.bad_evaluations += 1
-                log.write({"step": progress.step, "epoch": progress.epoch, "valid": metrics, "seconds": tick()})
-            stop = fabric.broadcast(progress.bad_evaluations >= config.patience, src=0)
-            progress.stopped_early = bool(stop)
+                loop.validated(evaluate(model, valid_loader, config.bf16)[0])
+            progress.stopped_early = bool(fabric.broadcast(progress.stopped_early, src=0))
             progress.best_acc = float(fabric.broadcast(progress.best_acc, src=0))
             progress.best_mrr = float(fabric.broadcast(progress.best_mrr, src=0))
         if fabric.is_global_zero:
-            _save_checkpoint(folder.checkpoint("last"), model, optimizer, scheduler, progress)
+            loop.save_last()
         fabric.barrier()
 
     wrapped.train()
     started = time.perf_counter()
-    clock = TrainingClock(progress.seconds)
     seen = 0
-    with progress_bar(disable=not fabric.is_global_zero) as bar:
+    with loop, progress_bar(disable=not fabric.is_global_zero) as bar:
         task = bar.add_task("train", total=total_steps, completed=progress.step)
         while progress.epoch < config.epochs and not progress.stopped_early:
             sampler.epoch, sampler.skip = progress.epoch, progress.batches_in_epoch * config.batch_size
@@ -268,17 +223,14 @@ def train_worker(fabric: Fabric, arguments: LaunchArguments) -> None:
                 scheduler.step()
                 optimizer.zero_grad(set_to_none=True)
                 progress.step += 1
-                seconds = tick()
                 rate = seen / (time.perf_counter() - started)
                 bar.update(
                     task,
                     advance=1,
                     description=f"train loss {loss.item() * config.grad_accum:.3f} {rate:.2f} samples/s",
                 )
-                if log is not None:
-                    record = {"step": progress.step, "epoch": progress.epoch, "loss": loss.item() * config.grad_accum}
-                    record |= {"lr": scheduler.get_last_lr()[0], "samples_per_s": rate, "seconds": seconds}
-                    log.write(record)
+                lr = scheduler.get_last_lr()[0]
+                loop.log({"loss": loss.item() * config.grad_accum, "lr": lr, "samples_per_s": rate})
                 validate_now = config.val_every is not None and progress.step % config.val_every == 0
                 if validate_now or progress.step % config.checkpoint_every == 0:
                     validate_and_checkpoint(validate_now)
@@ -291,8 +243,6 @@ def train_worker(fabric: Fabric, arguments: LaunchArguments) -> None:
                 progress.batches_in_epoch = 0
                 validate_and_checkpoint(config.val_every is None)
     _finish(fabric, model, folder)
-    if log is not None:
-        log.close()
 
 
 def _place_beside_sharded_llm(model: GraphLLM) -> None:
