@@ -16,10 +16,10 @@ from kragrec.data.prepare import PreparedSummary
 from kragrec.evaluation.intervals import with_interval
 from kragrec.graph.counts import GraphCounts
 from kragrec.loading.loader import LoadReport
-from kragrec.retrieval.index_builder import IndexReport
 
-if TYPE_CHECKING:
+if TYPE_CHECKING:  # imported for annotations only: index_builder loads torch, which `kragrec kg ...` must not
     from kragrec.recommend import Recommendation
+    from kragrec.retrieval.index_builder import IndexReport
 
 stdout_console = Console(highlight=False, soft_wrap=True)
 
