@@ -20,7 +20,7 @@ from kragrec.memory import bound_heap_growth
 
 app = typer.Typer(help="Knowledge-graph retrieval-augmented LLM recommendation.", no_args_is_help=True)
 data_app = typer.Typer(help="Fetch datasets and prepare splits and candidate lists.", no_args_is_help=True)
-kg_app = typer.Typer(help="Inspect the loaded knowledge graph.", no_args_is_help=True)
+kg_app = typer.Typer(help="Inspect or export the loaded knowledge graph.", no_args_is_help=True)
 app.add_typer(data_app, name="data")
 app.add_typer(kg_app, name="kg")
 bench_app = typer.Typer(help="Benchmarks that write reports.", no_args_is_help=True)
@@ -214,6 +214,27 @@ def kg_query(
 
     columns, rows = read_only_query(settings_from(), cypher, parse_params(param or []))
     show_rows(columns, rows, as_json)
+
+
+@kg_app.command("export")
+@uses_settings(GRAPH_STORE)
+def kg_export(
+    settings_from: SettingsFrom,
+    fmt: Annotated[
+        str,
+        typer.Option(
+            "--format",
+            help="cypher (a cypher-shell script), graphml (networkx, Gephi) or csv (a neo4j-admin import folder).",
+        ),
+    ],
+    out: Annotated[Path, typer.Option("--out", help="File to write (a folder for csv); replaced only when complete.")],
+) -> None:
+    """Write every node and relationship of the graph store, with labels, types and properties, for Neo4j or any
+    GraphML reader."""
+    from kragrec.graph.export import export_graph
+    from kragrec.render import show_export
+
+    show_export(export_graph(settings_from(), fmt, out))
 
 
 @app.command("index")

@@ -74,6 +74,23 @@ def replace_dir_atomically(target: Path) -> Iterator[Path]:
     swap_dirs(staging, target)
 
 
+@contextmanager
+def replace_file_atomically(target: Path) -> Iterator[Path]:
+    """Yield a temporary path beside `target`; on success it replaces `target`, on error it is removed."""
+    target = Path(target)
+    target.parent.mkdir(parents=True, exist_ok=True)
+    handle, name = tempfile.mkstemp(prefix=f".{target.name}.", suffix=".partial", dir=target.parent)
+    os.close(handle)
+    partial = Path(name)
+    partial.chmod(0o644)
+    try:
+        yield partial
+    except BaseException:
+        partial.unlink(missing_ok=True)
+        raise
+    os.replace(partial, target)
+
+
 def swap_dirs(source: Path, target: Path) -> None:
     """Move `source` to `target`, replacing whatever folder was there."""
     retired = target.with_name(f".{target.name}.old")

@@ -16,11 +16,12 @@ from kragrec.data.prepare import PreparedSummary
 from kragrec.evaluation.intervals import with_interval
 from kragrec.graph.counts import GraphCounts
 from kragrec.loading.loader import LoadReport
-from kragrec.retrieval.index_builder import IndexReport
 
-if TYPE_CHECKING:
+if TYPE_CHECKING:  # imported for annotations only: index_builder loads torch, which `kragrec kg ...` must not
     from kragrec.evaluation.request import EvaluationResult
+    from kragrec.graph.export import ExportReport
     from kragrec.recommend import Recommendation
+    from kragrec.retrieval.index_builder import IndexReport
 
 stdout_console = Console(highlight=False, soft_wrap=True)
 
@@ -84,6 +85,14 @@ def show_counts(counts: GraphCounts) -> None:
     """Print the counts of a store."""
     stdout_console.print(counts_table(counts))
     stdout_console.print(summary_line(counts))
+
+
+def show_export(report: ExportReport) -> None:
+    """Print what `kragrec kg export` wrote."""
+    stdout_console.print(
+        f"exported {report.nodes:,} nodes and {report.relationships:,} relationships as {report.format} "
+        f"to {escape(str(report.out))} in {report.seconds:.1f} s"
+    )
 
 
 def show_registered(dataset: Dataset) -> None:

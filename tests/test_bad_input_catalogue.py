@@ -1,8 +1,9 @@
 """The bad-input catalogue: every refused input, setting or query ends as one `error: ...` line with exit 1, no
 traceback, and the data dir exactly as it was. One table: the broken dataset fixtures and the cases issue 16
 found (a busy data dir, a missing config file, bad Qdrant URLs, queries that would write or reach outside, query
-parameters missing or repeated, a data dir that is a file, ...); an unreachable Qdrant server, which needs an
-indexed data dir, is tested in test_failures_errors.py."""
+parameters missing or repeated, a data dir that is a file, ...) and `kg export`'s refusals (an unknown format, an
+--out that would overwrite a folder); an unreachable Qdrant server, which needs an indexed data dir, is tested in
+test_failures_errors.py."""
 
 from __future__ import annotations
 
@@ -88,6 +89,15 @@ CASES = {
     "query parameter missing": Case(_query("MATCH (i:Item {id: $id}) RETURN i.title"), "no value for $id"),
     "query parameter twice": Case(
         _query("MATCH (i:Item {id: $id}) RETURN i.title", "-p", "id=1", "-p", "id=3"), "'id' is given twice"
+    ),
+    "export in an unknown format": Case(
+        ("kg", "export", "--format", "xml", "--out", "g.xml", *ON_TINY), "--format 'xml': expected one of cypher"
+    ),
+    "export csv over the data dir": Case(
+        ("kg", "export", "--format", "csv", "--out", DATA, *ON_TINY), "is a folder that holds other files"
+    ),
+    "export a file over a folder": Case(
+        ("kg", "export", "--format", "cypher", "--out", DATA, *ON_TINY), "is a folder; --format cypher writes one file"
     ),
     "eval of a folder that is no run": Case(("eval", DATA, *ON_TINY), "not a training run (no config.json)"),
     "eval on an unknown split": Case(

@@ -46,6 +46,17 @@ class EmbeddedGraphStore:
         columns, rows = self._execute(cypher(self.backend, name), params, name)
         return [dict(zip(columns, row, strict=True)) for row in rows]
 
+    def stream(self, name: str, params: Mapping[str, Any] | None = None) -> Iterator[Row]:
+        """Yield a named query's rows one at a time; a node or relationship value comes as its property map, as the
+        Neo4j driver gives it, without the engine's internal entries (_ID, _LABEL, _SRC, _DST)."""
+        try:
+            result = self._conn.execute(cypher(self.backend, name), dict(params or {}))
+        except RuntimeError as error:
+            raise KragrecError(f"{name}: {str(error).splitlines()[0]}") from None
+        columns = result.get_column_names()
+        while result.has_next():
+            yield {column: _plain(value) for column, value in zip(columns, result.get_next(), strict=True)}
+
     def read_query(self, text: str, params: Mapping[str, Any] | None = None) -> tuple[list[str], list[Sequence[Any]]]:
         """Run an ad-hoc query on a store opened read-only, so the engine refuses any write."""
         if not self.read_only:
@@ -72,6 +83,16 @@ class EmbeddedGraphStore:
             raise KragrecError(f"{name}: {message}") from None
         columns = result.get_column_names()
         return columns, result.get_all()
+
+
+_INTERNAL = frozenset({"_ID", "_LABEL", "_SRC", "_DST"})
+
+
+def _plain(value: Any) -> Any:
+    """A node or relationship value as its property map; any other value unchanged."""
+    if isinstance(value, dict) and "_ID" in value and "_LABEL" in value:
+        return {key: item for key, item in value.items() if key not in _INTERNAL}
+    return value
 
 
 def staging_dir(folder: Path) -> Path:

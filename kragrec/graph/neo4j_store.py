@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterator, Mapping, Sequence
 from typing import Any
 
 import neo4j
@@ -40,6 +40,17 @@ class Neo4jGraphStore:
     def run(self, name: str, params: Mapping[str, Any] | None = None) -> list[Row]:
         """Run a named query in its own managed transaction."""
         return self._execute(cypher(self.backend, name), params, name)
+
+    def stream(self, name: str, params: Mapping[str, Any] | None = None) -> Iterator[Row]:
+        """Yield a named read query's rows as the server sends them, from one auto-commit read transaction."""
+        with self._driver.session(database=self.database, default_access_mode=neo4j.READ_ACCESS) as session:
+            try:
+                for record in session.run(cypher(self.backend, name), dict(params or {})):
+                    yield record.data()
+            except Neo4jError as error:
+                raise KragrecError(f"{name}: {error.message}") from None
+            except ServiceUnavailable:
+                raise KragrecError(f"{name}: lost the connection to the Neo4j server set by neo4j_uri") from None
 
     def read_query(self, text: str, params: Mapping[str, Any] | None = None) -> tuple[list[str], list[Sequence[Any]]]:
         """Refuse anything the planner does not classify as read-only, then run it in a read transaction."""

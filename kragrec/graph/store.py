@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterator, Mapping, Sequence
 from typing import Any, Protocol
 
 Row = dict[str, Any]
@@ -18,6 +18,9 @@ class GraphStore(Protocol):
 
     def run(self, name: str, params: Mapping[str, Any] | None = None) -> list[Row]:
         """Run the named query from kragrec/graph/queries with parameters; returns its rows as dicts."""
+
+    def stream(self, name: str, params: Mapping[str, Any] | None = None) -> Iterator[Row]:
+        """Run the named read query and yield its rows one at a time (for results too large to hold at once)."""
 
     def read_query(self, text: str, params: Mapping[str, Any] | None = None) -> tuple[list[str], list[Sequence[Any]]]:
         """Run an ad-hoc query that must not write; returns column names and rows."""
