@@ -16,6 +16,7 @@ from kragrec import __version__
 from kragrec.config import Settings, load_settings
 from kragrec.errors import KragrecError, error_line
 from kragrec.files import require_folder
+from kragrec.library_output import quiet_libraries
 from kragrec.memory import bound_heap_growth
 
 app = typer.Typer(help="Knowledge-graph retrieval-augmented LLM recommendation.", no_args_is_help=True)
@@ -129,8 +130,14 @@ def root(
     version: Annotated[
         bool, typer.Option("--version", callback=_version, is_eager=True, help="Print the version and exit.")
     ] = False,
+    verbose: Annotated[
+        bool,
+        typer.Option("--verbose", help="Also show third-party libraries' warnings, info lines and progress bars."),
+    ] = False,
 ) -> None:
     """kragrec: K-RagRec and LlamaRec-LKG-RAG on Neo4j/Qdrant or their embedded stand-ins."""
+    if not verbose:
+        quiet_libraries()
 
 
 @data_app.command("fetch")

@@ -19,6 +19,7 @@ from kragrec.data.records import evaluation_records, training_records
 from kragrec.data.registry import open_dataset
 from kragrec.errors import KragrecError
 from kragrec.files import jsonable, write_json
+from kragrec.library_output import inherit_library_output
 from kragrec.memory import bound_heap_growth
 from kragrec.metrics import chance_metrics, metrics_from_ranks, target_ranks
 from kragrec.models.batch_scores import scored_batches
@@ -162,6 +163,7 @@ def train_worker(fabric: Fabric, arguments: LaunchArguments) -> None:
     """The training loop every rank runs."""
     settings, config, data, resume = arguments.settings, arguments.config, arguments.data, arguments.resume
     bound_heap_growth()  # spawned ranks do not pass through the CLI's entry point
+    inherit_library_output()
     fabric.seed_everything(settings.seed)
     model = build_model(settings, config, data.features)
     trainable = [p for p in model.parameters() if p.requires_grad]
