@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import os
 from pathlib import Path
+from typing import Any
 
 import pytest
 import torch
@@ -28,12 +29,12 @@ NEO4J_URI = os.environ.get("KRAGREC_NEO4J_URI")
 QDRANT_URL = os.environ.get("KRAGREC_QDRANT_URL")
 
 
-def make_settings(data_dir: Path, backend: str = "embedded", **overrides) -> Settings:
-    """Settings built directly, so a developer's KRAGREC_* variables never leak into a test.
-
-    Vectors go to the Qdrant server at KRAGREC_QDRANT_URL when it is set (its tiny.* collections are replaced).
-    """
-    overrides.setdefault("qdrant_url", QDRANT_URL)
+def make_settings(data_dir: Path, backend: str = "embedded", vectors: str = "local", **overrides) -> Settings:
+    """Settings built directly, so a developer's KRAGREC_* variables never leak into a test: the graph in the
+    embedded store or Neo4j (KRAGREC_NEO4J_*), vectors in Qdrant's local mode or its server (KRAGREC_QDRANT_URL,
+    whose tiny.* collections are replaced)."""
+    if vectors == "qdrant":
+        overrides.setdefault("qdrant_url", QDRANT_URL)
     if backend == "neo4j":
         password = os.environ.get("KRAGREC_NEO4J_PASSWORD")
         overrides = {
@@ -65,11 +66,60 @@ def clean_env(monkeypatch, tmp_path):
     return tmp_path
 
 
-@pytest.fixture(params=["embedded", pytest.param("neo4j", marks=pytest.mark.neo4j)])
+# Congruence: every graph-store test runs on both graph backends and every vector-store test on both vector
+# backends, through the fixtures below; a server backend runs wherever its variable is set.
+SERVER_MARKS = {"neo4j": pytest.mark.neo4j, "qdrant": pytest.mark.qdrant}
+SERVERS = {
+    "neo4j": (NEO4J_URI, "KRAGREC_NEO4J_URI is not set: no Neo4j server to test against (the tests wipe its database)"),
+    "qdrant": (QDRANT_URL, "KRAGREC_QDRANT_URL is not set: no Qdrant server to test against"),
+}
+
+
+def backends_param(*backends: str) -> Any:
+    """One fixture parameter: these backends, marked with the servers they need."""
+    marks = [SERVER_MARKS[name] for name in backends if name in SERVER_MARKS]
+    return pytest.param(backends if len(backends) > 1 else backends[0], marks=marks, id="-".join(backends))
+
+
+def require_server(*backends: str) -> None:
+    """Skip the test where a server backend it runs on has no server."""
+    for name in backends:
+        address, reason = SERVERS.get(name, ("embedded", ""))
+        if not address:
+            pytest.skip(reason)
+
+
+def server_options(settings: Settings) -> list[str]:
+    """The CLI options that reach the settings' servers (the Neo4j password comes from KRAGREC_NEO4J_PASSWORD)."""
+    options = ["--backend", settings.backend]
+    if settings.neo4j_uri and settings.backend == "neo4j":
+        options += ["--neo4j-uri", settings.neo4j_uri]
+    return options + (["--qdrant-url", settings.qdrant_url] if settings.qdrant_url else [])
+
+
+def empty_graph(settings: Settings) -> None:
+    """Start a Neo4j test from an empty database (an embedded store starts empty in its new folder)."""
+    if settings.backend == "neo4j":
+        from kragrec.graph.backends import open_graph_store
+
+        store = open_graph_store(settings)
+        store.clear()
+        store.close()
+
+
+@pytest.fixture(params=[backends_param("embedded"), backends_param("neo4j")])
 def backend(request) -> str:
-    """Every graph-store test runs on the embedded store, and on Neo4j when KRAGREC_NEO4J_URI is set."""
-    if request.param == "neo4j" and not NEO4J_URI:
-        pytest.skip("KRAGREC_NEO4J_URI is not set: no Neo4j server to test against (the tests wipe its database)")
+    """The graph backend of a graph-store test."""
+    require_server(request.param)
+    return request.param
+
+
+@pytest.fixture(
+    scope="module", params=[backends_param(g, v) for g in ("embedded", "neo4j") for v in ("local", "qdrant")]
+)
+def stores(request) -> tuple[str, str]:
+    """The graph and vector backends of a module of index and retrieval tests (every pair)."""
+    require_server(*request.param)
     return request.param
 
 
@@ -78,12 +128,7 @@ def tiny_settings(tmp_path: Path, backend: str) -> Settings:
     """Settings for the registered tiny dataset on the parametrised backend, starting from an empty store."""
     settings = make_settings(tmp_path / "data", backend, dataset="tiny", candidates=20, batch_size=7)
     register(settings, TINY, "tiny", origin="fixture")
-    if backend == "neo4j":
-        from kragrec.graph.backends import open_graph_store
-
-        store = open_graph_store(settings)
-        store.clear()
-        store.close()
+    empty_graph(settings)
     return settings
 
 

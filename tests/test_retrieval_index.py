@@ -12,6 +12,7 @@ import torch
 from typer.testing import CliRunner
 
 from kragrec.cli import app
+from kragrec.config import public_url
 from kragrec.data.prepare import prepare
 from kragrec.data.registry import register
 from kragrec.errors import KragrecError
@@ -22,20 +23,30 @@ from kragrec.retrieval.index_builder import build_index, current_spec, index_dir
 from kragrec.retrieval.retriever import retrieval_query_text
 from kragrec.retrieval.session import open_retriever
 from kragrec.retrieval.subgraph import SubGraphExtractor
-from kragrec.retrieval.vector_store import VectorStore
+from kragrec.retrieval.vector_store import VectorStore, store_identity
 
-from conftest import TINY, make_settings
+from conftest import TINY, empty_graph, make_settings, server_options
 
 
 @pytest.fixture(scope="module")
-def indexed(tmp_path_factory):
-    settings = make_settings(tmp_path_factory.mktemp("idx"), dataset="tiny", fanout=2, pop_threshold=0.6)
+def indexed(tmp_path_factory, stores):
+    """The tiny dataset loaded and indexed on every pair of graph and vector backends."""
+    graph, vectors = stores
+    folder = tmp_path_factory.mktemp("idx")
+    settings = make_settings(folder, graph, vectors, dataset="tiny", fanout=2, pop_threshold=0.6)
     register(settings, TINY, "tiny", origin="fixture")
+    empty_graph(settings)
     prepare(settings)
     load_kg(settings)
     report = build_index(settings)
     assert not report.up_to_date
     return settings
+
+
+def test_the_index_lives_where_the_parameter_says(indexed, stores):
+    graph, vectors = stores
+    assert indexed.backend == graph
+    assert store_identity(indexed) == ("local:qdrant" if vectors == "local" else public_url(str(indexed.qdrant_url)))
 
 
 def reference_subgraph(multigraph: nx.MultiDiGraph, seed: str, hops: int, fanout: int):
@@ -197,7 +208,7 @@ def test_retrieval_follows_policy_rerank_and_caches(indexed):
 def test_retrieve_command_prints_tree_json_and_html(indexed, tmp_path):
     runner = CliRunner()
     args = ["retrieve", "--user", "1", "--dataset", "tiny", "--data-dir", str(indexed.data_dir)]
-    args += ["--fanout", "2", "--pop-threshold", "0.6"]
+    args += ["--fanout", "2", "--pop-threshold", "0.6", *server_options(indexed)]
     tree = runner.invoke(app, [*args, "--html", str(tmp_path / "view.html")])
     assert tree.exit_code == 0, tree.output
     assert "kept sub-graphs" in tree.stdout and "timings:" in tree.stdout
