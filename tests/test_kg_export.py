@@ -7,8 +7,6 @@ import csv
 import json
 import math
 import re
-import subprocess
-import sys
 from collections import Counter
 from pathlib import Path
 from typing import Any
@@ -18,7 +16,6 @@ import pytest
 from typer.testing import CliRunner
 
 from kragrec.cli import app
-from kragrec.data.registry import register
 from kragrec.errors import KragrecError
 from kragrec.graph import export, export_formats
 from kragrec.graph.backends import open_graph_store
@@ -413,20 +410,3 @@ def test_cli_exports_graphml_and_refuses_an_unknown_format_in_one_line(clean_env
     bad = runner.invoke(app, [*args, "--format", "xml", "--out", "g.xml"])
     assert one_error_line(bad) == "error: --format 'xml': expected one of cypher, graphml, csv"
     assert not (clean_env / "g.xml").exists()
-
-
-def test_cli_export_does_not_import_the_ml_stack(tmp_path):
-    settings = make_settings(tmp_path / "data", dataset="tiny")
-    register(settings, TINY, "tiny", origin="fixture")
-    load_kg(settings)
-    out = tmp_path / "tiny.cypher"
-    code = (
-        "import sys\nfrom kragrec.cli import app\n"
-        f"app(['kg', 'export', '--format', 'cypher', '--out', {str(out)!r}, '--dataset', 'tiny', "
-        f"'--data-dir', {str(settings.data_dir)!r}], standalone_mode=False)\n"
-        "print(sorted(m for m in ('torch', 'transformers', 'peft', 'torch_geometric') if m in sys.modules))\n"
-    )
-    result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=False)
-    assert result.returncode == 0, result.stderr
-    assert result.stdout.strip().splitlines()[-1] == "[]"
-    assert out.read_text(encoding="utf-8").count("CREATE (n:User) SET n = row;") == 1

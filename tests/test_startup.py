@@ -1,0 +1,67 @@
+"""Verbs that do not need the ML stack never import it: the data, load and graph-browsing verbs start without
+torch, transformers, peft or PyG (each run in a fresh interpreter, in the order a newcomer runs them)."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from kragrec.data.prepare import prepare
+from kragrec.data.registry import register
+from kragrec.loading.loader import load_kg
+
+from conftest import TINY, make_settings
+
+ML_STACK = ("torch", "transformers", "peft", "torch_geometric", "sentence_transformers")
+QUERY = "MATCH (g:Genre) RETURN g.name AS genre ORDER BY genre LIMIT 2"
+
+
+def ml_modules_after(arguments: list[str]) -> list[str]:
+    """Run one kragrec command in a fresh interpreter; the ML modules it imported (it must succeed)."""
+    code = (
+        "import json, sys\nfrom kragrec.cli import app\n"
+        f"app({arguments!r}, standalone_mode=False)\n"
+        f"print(json.dumps(sorted(m for m in {ML_STACK!r} if m in sys.modules)))\n"
+    )
+    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=False)
+    assert done.returncode == 0, done.stderr
+    return json.loads(done.stdout.strip().splitlines()[-1])
+
+
+def data_dir_at(folder: Path, state: str) -> Path:
+    """A data dir holding the tiny dataset as the verb expects it: nothing, registered, or loaded too."""
+    settings = make_settings(folder / "data", dataset="tiny")
+    if state != "empty":
+        register(settings, TINY, "tiny", origin="fixture")
+    if state == "loaded":
+        prepare(settings)
+        load_kg(settings)
+    return settings.data_dir
+
+
+@pytest.mark.parametrize(
+    ("state", "verb"),
+    [
+        ("empty", ["data", "fetch", "--from", str(TINY), "tiny"]),
+        ("registered", ["data", "prepare", "--dataset", "tiny"]),
+        ("registered", ["load-kg", "--dataset", "tiny"]),
+        ("loaded", ["kg", "stats", "--dataset", "tiny"]),
+        ("loaded", ["kg", "query", QUERY, "--dataset", "tiny"]),
+        ("loaded", ["kg", "export", "--format", "cypher", "--out", "EXPORT", "--dataset", "tiny"]),
+    ],
+    ids=lambda value: " ".join(value[:2]) if isinstance(value, list) else value,
+)
+def test_verbs_without_a_model_do_not_import_the_ml_stack(tmp_path, state, verb):
+    data_dir = data_dir_at(tmp_path, state)
+    arguments = [str(tmp_path / "tiny.cypher") if part == "EXPORT" else part for part in verb]
+    assert ml_modules_after([*arguments, "--data-dir", str(data_dir)]) == []
+
+
+def test_a_verb_that_needs_a_model_does_import_it(tmp_path):
+    """The check above can fail: `kragrec index` encodes texts with a transformer."""
+    data_dir = data_dir_at(tmp_path, "loaded")
+    assert "torch" in ml_modules_after(["index", "--dataset", "tiny", "--data-dir", str(data_dir)])
