@@ -1,17 +1,25 @@
-"""Benchmark: K-RagRec retrieval on ML-100K test users, cold and warm cache, against the released code's loop.
+"""Benchmark: K-RagRec retrieval on ML-100K test users, cold and warm cache, against the released code's loop,
+and the vector store's search against exact search.
 
 The baseline re-implements the released retrieval loop (not its code): per sample it encodes every
 augmented item's title and the prompt, ranks all layer-0 and layer-1 vectors by brute-force cosine,
 keeps N per layer, and builds each kept node's 1-hop star after rebuilding an edge -> index dict over
 all KG edges for every sub-graph. Both sides produce PyG Data objects for the same samples and items.
 
-Run: .venv/bin/python bench/retrieval.py [--data-dir .kragrec] [--rebuild] [--cold-users 100]
+The vector store (--vector-backend: edge, the default, searches HNSW graphs; local is brute force) is timed
+opening, and per item query (all hop layers, top-k); its hits are compared with exact cosine search in numpy over
+the index's vectors.npz for every item's query: recall@k (a hit counts when its score reaches the exact k-th
+score, since ML-100K has many entities with identical vectors), and every test sample's kept sub-graphs.
+
+Run: .venv/bin/python bench/retrieval.py [--data-dir .kragrec] [--vector-backend edge] [--rebuild] [--cold-users 100]
 """
 
 from __future__ import annotations
 
 import argparse
 import time
+from collections.abc import Sequence
+from dataclasses import replace
 from pathlib import Path
 
 import networkx as nx
@@ -24,15 +32,113 @@ from kragrec.files import read_jsonl
 from kragrec.retrieval.index_builder import build_index
 from kragrec.retrieval.retriever import Retriever, retrieval_query_text
 from kragrec.retrieval.session import open_retriever
+from kragrec.vectors.backends import describe_store, store_identity
+from kragrec.vectors.store import Hit
 
 TARGET_WARM_P95_MS = 10.0
 TARGET_RATIO = 50.0
+TARGET_RECALL = 0.99
 
 
 def percentiles(seconds: list[float]) -> tuple[float, float]:
     """p50 and p95 in milliseconds."""
     values = np.array(seconds) * 1000
     return float(np.percentile(values, 50)), float(np.percentile(values, 95))
+
+
+class ExactSearch:
+    """Brute-force cosine search over the layers in memory: the reference an index's hits are measured against.
+    Same contract as VectorStore.search; ties are broken by point id, then layer."""
+
+    def __init__(self, layers: Sequence[np.ndarray]) -> None:
+        self.layers = [layer / np.linalg.norm(layer, axis=1, keepdims=True) for layer in layers]
+
+    def search(self, name: str, queries: np.ndarray, vector_names: Sequence[str], limit: int) -> list[list[Hit]]:
+        found = []
+        for query in queries / np.linalg.norm(queries, axis=1, keepdims=True):
+            hits = []
+            for vector_name in vector_names:
+                scores = self.layers[int(vector_name[3:])] @ query
+                kth = np.partition(scores, len(scores) - limit)[len(scores) - limit]
+                rows = np.flatnonzero(scores >= kth)  # every row tied with the k-th, so ties go to the lowest id
+                hits += [Hit(int(row), vector_name, float(scores[row])) for row in rows]
+            hits.sort(key=lambda h: (-h.score, h.point_id, h.vector_name))
+            found.append(hits[:limit])
+        return found
+
+
+def recall_at_k(found: list[list[Hit]], exact: list[list[Hit]], tolerance: float = 1e-5) -> float:
+    """Share of the exact top-k matched: a hit counts when its score reaches the exact k-th score."""
+    matched = sum(sum(h.score >= e[-1].score - tolerance for h in f) for f, e in zip(found, exact, strict=True))
+    return matched / sum(len(e) for e in exact)
+
+
+def kept_lists(retriever: Retriever, samples: list[dict]) -> list[list[tuple[int, int, float]]]:
+    """The (entity row, layer, score) each sample keeps: item search, then re-ranking, without the sub-graphs."""
+    items = retriever.graph.items
+    texts = [retrieval_query_text([items[i].text for i in s["history"]]) for s in samples]
+    retriever.encode_queries(texts)
+    kept = []
+    for sample, text in zip(samples, texts, strict=True):
+        augmented = retriever.select(sample["history"])
+        hits = retriever.hits_for_items(augmented)
+        found = [c for item in augmented for c in hits[item]]
+        query = retriever.query_vectors[text]
+        chosen = retriever.rerank(found, query) if retriever.settings.rerank else retriever.best_hits(found)
+        kept.append([(c.row, c.layer, c.score) for c in chosen])
+    return kept
+
+
+def compare_with_exact(retriever: Retriever, samples: list[dict]) -> None:
+    """Time one item search in the store and in exact search, report recall@k over every item's query, and count
+    the test samples whose kept sub-graphs equal those of exact search."""
+    store, collection = retriever.vector_store, retriever.collection
+    names, k = retriever.vector_names, retriever.settings.top_k
+    exact = ExactSearch(retriever.layers)
+    items = sorted(retriever.graph.items)
+    queries = retriever.encoder.encode([retriever.graph.items[item].text for item in items], batch_size=128)
+    found, timed, exact_hits, exact_timed = [], [], [], []
+    for query in queries:  # one loop each: numpy's BLAS threads keep spinning a while after each product
+        began = time.perf_counter()
+        found += store.search(collection, query[None], names, k)
+        timed.append(time.perf_counter() - began)
+    for query in queries:
+        began = time.perf_counter()
+        exact_hits += exact.search(collection, query[None], names, k)
+        exact_timed.append(time.perf_counter() - began)
+    print(f"one item's search ({len(names)} layers, top {k}), {len(items)} items:")
+    for name, values in (
+        (f"  {store_identity(retriever.settings)}", timed),
+        ("  exact, numpy over vectors.npz", exact_timed),
+    ):
+        p50, p95 = percentiles(values)
+        print(f"{name:<40} {p50:>9.2f} {p95:>9.2f}")
+    recall = recall_at_k(found, exact_hits)
+    same = sum(
+        [(h.point_id, h.vector_name) for h in f] == [(h.point_id, h.vector_name) for h in e]
+        for f, e in zip(found, exact_hits, strict=True)
+    )
+    print(
+        f"recall@{k} against exact search over {len(items)} item queries: {recall:.4f} "
+        f"({'meets' if recall >= TARGET_RECALL else 'MISSES'} the {TARGET_RECALL} target); "
+        f"identical top-{k} lists (ids and layers): {same}/{len(items)}"
+    )
+    kept = kept_lists(retriever, samples)
+    lazy = retriever.vector_store
+    retriever.item_hits.clear()
+    retriever.vector_store = exact  # type: ignore[assignment]
+    try:
+        reference = kept_lists(retriever, samples)
+    finally:
+        retriever.vector_store = lazy
+        retriever.item_hits.clear()
+    pairs = [(a, b) for a, b in zip(kept, reference, strict=True) if b]  # the samples with KG help
+    identical = sum([r[:2] for r in a] == [r[:2] for r in b] for a, b in pairs)
+    tied = sum(len(a) == len(b) and all(abs(x[2] - y[2]) <= 1e-5 for x, y in zip(a, b, strict=True)) for a, b in pairs)
+    print(
+        f"test samples with KG help whose kept sub-graphs equal exact search's: {identical}/{len(pairs)}; "
+        f"with the same scores (differing at most among tied vectors): {tied}/{len(pairs)}"
+    )
 
 
 def kragrec_sample(retriever: Retriever, history: list[str]) -> list[Data]:
@@ -84,21 +190,28 @@ class ReleasedLoop:
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--data-dir", type=Path, default=Path(".kragrec"))
+    parser.add_argument("--vector-backend", default="edge", help="edge (default) or local")
     parser.add_argument("--rebuild", action="store_true", help="time a fresh index build")
     parser.add_argument("--cold-users", type=int, default=100, help="test users timed cold and through the baseline")
+    parser.add_argument(
+        "--search-only", action="store_true", help="only the store: opening, cold retrieval, search against exact"
+    )
     args = parser.parse_args()
-    settings = loaded_ml100k(args.data_dir)
+    settings = replace(loaded_ml100k(args.data_dir), vector_backend=args.vector_backend)
     started = time.perf_counter()
     report = build_index(settings, force=args.rebuild)
     state = "fresh build" if not report.up_to_date else "already up to date (use --rebuild for a fresh build)"
-    print(f"index: {time.perf_counter() - started:.1f} s, {state}; {report.points:,} entities, {report.dim}-d")
+    timings = ", ".join(f"{name} {seconds:.1f} s" for name, seconds in report.seconds.items())
+    print(
+        f"index: {time.perf_counter() - started:.1f} s, {state} ({timings}); {report.points:,} entities, {report.dim}-d"
+    )
     samples = read_jsonl(settings.prepared_dir / "test.jsonl")
     cold_samples = samples[: args.cold_users]
 
     with open_retriever(settings, persist_cache=False) as retriever:
         opened = time.perf_counter()
         retriever.vector_store.count(report.spec.collection)
-        print(f"opening Qdrant ({retriever.vector_store.location}): {time.perf_counter() - opened:.1f} s, once")
+        print(f"opening the vector store ({describe_store(settings)}): {time.perf_counter() - opened:.2f} s, once")
 
         cold = []
         for sample in cold_samples:
@@ -106,6 +219,11 @@ def main() -> None:
             began = time.perf_counter()
             kragrec_sample(retriever, sample["history"])
             cold.append(time.perf_counter() - began)
+        compare_with_exact(retriever, samples)
+        if args.search_only:
+            with_kg = [len(retriever.select(s["history"])) > 0 for s in cold_samples]
+            print_rows({f"kragrec cold cache, {args.vector_backend}": cold}, with_kg)
+            return
 
         texts = [retrieval_query_text([retriever.graph.items[i].text for i in s["history"]]) for s in samples]
         began = time.perf_counter()
@@ -130,15 +248,10 @@ def main() -> None:
     augmented_counts = [len(retriever.select(s["history"])) for s in samples]
     print(f"samples: {len(samples)} test users, {np.mean(augmented_counts):.2f} augmented items per sample on average")
     with_kg = [n > 0 for n in augmented_counts]
-    rows = []
-    for name, values in (("kragrec warm cache", warm), ("kragrec cold cache", cold), ("released loop", baseline)):
-        rows.append((f"{name} ({len(values)} users)", values))
-        helped = [v for v, keep in zip(values, with_kg, strict=False) if keep]
-        rows.append((f"  of which with KG help ({len(helped)})", helped))
-    print(f"{'per-sample latency':<40} {'p50 ms':>9} {'p95 ms':>9}")
-    for name, values in rows:
-        p50, p95 = percentiles(values)
-        print(f"{name:<40} {p50:>9.2f} {p95:>9.2f}")
+    print_rows(
+        {"kragrec warm cache": warm, f"kragrec cold cache, {args.vector_backend}": cold, "released loop": baseline},
+        with_kg,
+    )
     print(f"query texts encoded in one batch: {1000 * encode_per_sample:.2f} ms per sample (not in the warm numbers)")
     same_users = [v for v, keep in zip(warm[: len(baseline)], with_kg, strict=False) if keep]
     base_helped = [v for v, keep in zip(baseline, with_kg, strict=False) if keep]
@@ -156,6 +269,19 @@ def main() -> None:
         f"warm p95 {'meets' if all_warm95 <= TARGET_WARM_P95_MS else 'MISSES'} the {TARGET_WARM_P95_MS:.0f} ms "
         f"target; speed-up {'meets' if ratio >= TARGET_RATIO else 'MISSES'} the {TARGET_RATIO:.0f}x target"
     )
+
+
+def print_rows(series: dict[str, list[float]], with_kg: list[bool]) -> None:
+    """p50 and p95 of each series, and of its samples with KG help."""
+    print(f"{'per-sample latency':<40} {'p50 ms':>9} {'p95 ms':>9}")
+    for name, values in series.items():
+        helped = [v for v, keep in zip(values, with_kg, strict=False) if keep]
+        for label, part in (
+            (f"{name} ({len(values)} users)", values),
+            (f"  of which with KG help ({len(helped)})", helped),
+        ):
+            p50, p95 = percentiles(part)
+            print(f"{label:<40} {p50:>9.2f} {p95:>9.2f}")
 
 
 if __name__ == "__main__":

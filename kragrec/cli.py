@@ -44,7 +44,10 @@ GRAPH_STORE = {
     "neo4j_uri": _option("--neo4j-uri", str, "bolt:// or neo4j:// URI (env KRAGREC_NEO4J_URI)."),
 }
 INDEX = {
-    "qdrant_url": _option("--qdrant-url", str, "Qdrant server URL (default: local mode under the data dir)."),
+    "vector_backend": _option(
+        "--vector-backend", str, "Vector store: edge (qdrant-edge, HNSW; default) or local (Qdrant local mode)."
+    ),
+    "qdrant_url": _option("--qdrant-url", str, "Qdrant server URL; overrides --vector-backend (default: none)."),
     "encoder": _option("--encoder", str, "Sentence encoder name or path (default all-MiniLM-L6-v2)."),
     "indexer": _option("--indexer", str, "hop-field (paper, default) or official (released code)."),
     "hops": _option("--hops", int, "Hop layers L of the index (default 2)."),
@@ -253,7 +256,7 @@ def index_command(
     ] = None,
     force: Annotated[bool, typer.Option("--force", help="Rebuild even if the index is up to date.")] = False,
 ) -> None:
-    """Embed every KG entity, build its hop layers and store them in Qdrant (resumable, skips when up to date)."""
+    """Embed every KG entity, build its hop layers and store their vectors (resumable, skips when up to date)."""
     from kragrec.render import show_index_report
     from kragrec.retrieval.index_builder import build_index
 

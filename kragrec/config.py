@@ -17,6 +17,7 @@ CONFIG_FILE_NAME = "kragrec.toml"
 BACKENDS = ("embedded", "neo4j")
 INDEXERS = ("hop-field", "official")
 POLICIES = ("paper", "relative", "official")
+VECTOR_BACKENDS = ("edge", "local")  # embedded vector stores; a qdrant_url selects the Qdrant server instead
 MAX_PATH_HOPS = 4  # the literal bound in cypher/*/item_paths.cypher
 MAX_HOPS = 4
 
@@ -50,7 +51,8 @@ class Settings:
     neo4j_user: str = "neo4j"
     neo4j_password: Secret | None = None
     neo4j_database: str = "neo4j"
-    qdrant_url: str | None = None
+    vector_backend: str = "edge"  # edge: qdrant-edge (HNSW) under the data dir; local: qdrant-client local mode
+    qdrant_url: str | None = None  # a Qdrant server, whatever vector_backend says
     qdrant_api_key: Secret | None = None
     batch_size: int = 5000
     seed: int = 0
@@ -78,7 +80,7 @@ class Settings:
                 "setting 'neo4j_uri': the neo4j backend needs a URI "
                 "(--neo4j-uri, KRAGREC_NEO4J_URI or neo4j_uri in kragrec.toml)"
             )
-        for name, allowed in (("indexer", INDEXERS), ("policy", POLICIES)):
+        for name, allowed in (("indexer", INDEXERS), ("policy", POLICIES), ("vector_backend", VECTOR_BACKENDS)):
             if getattr(self, name) not in allowed:
                 raise SettingsError(f"setting '{name}': {getattr(self, name)!r} is not one of {', '.join(allowed)}")
         if not 0.0 <= self.pop_threshold <= 1.0:

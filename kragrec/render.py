@@ -132,6 +132,7 @@ def show_index_report(report: IndexReport) -> None:
     stdout_console.print(
         f"index {spec.collection!r} {state}: {report.points:,} entities x {len(spec.vector_names)} layers "
         f"({', '.join(spec.vector_names)}), {report.dim}-d, encoder {spec.encoder}, graph {spec.graph_fingerprint}"
+        + (f"; vectors in {escape(report.store)}" if report.store else "")
     )
     stdout_console.print("timings: " + ", ".join(f"{name} {seconds:.1f} s" for name, seconds in report.seconds.items()))
 

@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # The main job end to end on the embedded defaults: fetch ML-100K + KG offline, prepare splits and
-# candidates, load the graph store (verified by read-back), index the KG in Qdrant (local mode), and
+# candidates, load the graph store (verified by read-back), index the KG in qdrant-edge (embedded), and
 # show the evidence K-RagRec retrieves for one user; then a short K-RagRec training run, scored on test users
 # against popularity and chance.
 set -euo pipefail

@@ -29,12 +29,14 @@ NEO4J_URI = os.environ.get("KRAGREC_NEO4J_URI")
 QDRANT_URL = os.environ.get("KRAGREC_QDRANT_URL")
 
 
-def make_settings(data_dir: Path, backend: str = "embedded", vectors: str = "local", **overrides) -> Settings:
+def make_settings(data_dir: Path, backend: str = "embedded", vectors: str = "edge", **overrides) -> Settings:
     """Settings built directly, so a developer's KRAGREC_* variables never leak into a test: the graph in the
-    embedded store or Neo4j (KRAGREC_NEO4J_*), vectors in Qdrant's local mode or its server (KRAGREC_QDRANT_URL,
-    whose tiny.* collections are replaced)."""
-    if vectors == "qdrant":
+    embedded store or Neo4j (KRAGREC_NEO4J_*), vectors in qdrant-edge (the default), Qdrant's local mode or a Qdrant
+    server (`qdrant-server`: KRAGREC_QDRANT_URL, whose tiny.* collections are replaced)."""
+    if vectors == "qdrant-server":
         overrides.setdefault("qdrant_url", QDRANT_URL)
+    else:
+        overrides.setdefault("vector_backend", vectors)
     if backend == "neo4j":
         password = os.environ.get("KRAGREC_NEO4J_PASSWORD")
         overrides = {
@@ -66,13 +68,16 @@ def clean_env(monkeypatch, tmp_path):
     return tmp_path
 
 
-# Congruence: every graph-store test runs on both graph backends and every vector-store test on both vector
-# backends, through the fixtures below; a server backend runs wherever its variable is set.
-SERVER_MARKS = {"neo4j": pytest.mark.neo4j, "qdrant": pytest.mark.qdrant}
+# Congruence: every graph-store test runs on both graph backends and every index and retrieval test on every pair of
+# graph and vector backend, through the fixtures below; a server backend runs wherever its variable is set.
+SERVER_MARKS = {"neo4j": pytest.mark.neo4j, "qdrant-server": pytest.mark.qdrant}
 SERVERS = {
     "neo4j": (NEO4J_URI, "KRAGREC_NEO4J_URI is not set: no Neo4j server to test against (the tests wipe its database)"),
-    "qdrant": (QDRANT_URL, "KRAGREC_QDRANT_URL is not set: no Qdrant server to test against"),
+    "qdrant-server": (QDRANT_URL, "KRAGREC_QDRANT_URL is not set: no Qdrant server to test against"),
 }
+# Vector backends of the index and retrieval tests: qdrant-edge (embedded, HNSW; the default), qdrant-client's local
+# mode (embedded, brute force) and a Qdrant server.
+VECTOR_BACKENDS = ("edge", "local", "qdrant-server")
 
 
 def backends_param(*backends: str) -> Any:
@@ -90,8 +95,9 @@ def require_server(*backends: str) -> None:
 
 
 def server_options(settings: Settings) -> list[str]:
-    """The CLI options that reach the settings' servers (the Neo4j password comes from KRAGREC_NEO4J_PASSWORD)."""
-    options = ["--backend", settings.backend]
+    """The CLI options that choose the settings' stores and reach their servers (the Neo4j password comes from
+    KRAGREC_NEO4J_PASSWORD)."""
+    options = ["--backend", settings.backend, "--vector-backend", settings.vector_backend]
     if settings.neo4j_uri and settings.backend == "neo4j":
         options += ["--neo4j-uri", settings.neo4j_uri]
     return options + (["--qdrant-url", settings.qdrant_url] if settings.qdrant_url else [])
@@ -114,9 +120,7 @@ def backend(request) -> str:
     return request.param
 
 
-@pytest.fixture(
-    scope="module", params=[backends_param(g, v) for g in ("embedded", "neo4j") for v in ("local", "qdrant")]
-)
+@pytest.fixture(scope="module", params=[backends_param(g, v) for g in ("embedded", "neo4j") for v in VECTOR_BACKENDS])
 def stores(request) -> tuple[str, str]:
     """The graph and vector backends of a module of index and retrieval tests (every pair)."""
     require_server(*request.param)

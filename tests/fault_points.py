@@ -3,7 +3,8 @@
     python fault_points.py POINT N -- kragrec arguments...
 
 POINT is `query:NAME` (before the Nth graph-store write of the named query), `meta` (after the Nth write of
-the index's progress metadata; upserts go 10 points a batch) or `checkpoint` (after the Nth training checkpoint).
+the index's progress metadata, on any vector backend; upserts go 10 points a batch) or `checkpoint` (after the Nth
+training checkpoint).
 At the point the process prints PAUSED on stdout and waits for a line on stdin before it goes on.
 """
 
@@ -55,10 +56,13 @@ def install(point: str, count: int) -> None:
         wrap(EmbeddedGraphStore, "run", before=pause_on(count, lambda store, name, *rest: name == query))
     elif point == "meta":
         from kragrec.retrieval import index_builder
-        from kragrec.retrieval.vector_store import VectorStore
+        from kragrec.vectors.edge import EdgeVectorStore
+        from kragrec.vectors.qdrant_client_store import QdrantVectorStore
 
         index_builder.UPSERT_BATCH = 10
-        wrap(VectorStore, "write_meta", after=pause_on(count))
+        hook = pause_on(count)  # one count, whichever backend the command's settings choose
+        for backend in (EdgeVectorStore, QdrantVectorStore):
+            wrap(backend, "write_meta", after=hook)
     elif point == "checkpoint":
         from kragrec.training.loop import TrainingLoop
 

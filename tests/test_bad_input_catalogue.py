@@ -77,6 +77,10 @@ CASES = {
     "qdrant url not a url": Case(
         ("retrieve", "--user", "1", "--qdrant-url", "not a url", *ON_TINY), "'not a url' is not an http(s) URL"
     ),
+    "unknown vector backend": Case(
+        ("retrieve", "--user", "1", "--vector-backend", "faiss", *ON_TINY),
+        "setting 'vector_backend': 'faiss' is not one of edge, local",
+    ),
     "retrieve before index": Case(("retrieve", "--user", "1", *ON_TINY), "no up-to-date index"),
     "query CHECKPOINT": Case(_query("CHECKPOINT"), "CHECKPOINT is not allowed"),
     "query EXPORT DATABASE": Case(_query(f"EXPORT DATABASE '{DATA}/export'"), "EXPORT is not allowed"),

@@ -55,6 +55,20 @@ def test_neo4j_backend_needs_a_uri(tmp_path):
         load_settings({"backend": "postgres"}, environ={}, config_file=tmp_path / "absent.toml")
 
 
+def test_the_vector_backend_defaults_to_edge_and_a_server_url_overrides_it(tmp_path):
+    from kragrec.vectors.backends import vector_backend
+
+    absent = tmp_path / "absent.toml"
+    assert vector_backend(load_settings(environ={}, config_file=absent)) == "edge"
+    local = load_settings(environ={"KRAGREC_VECTOR_BACKEND": "local"}, config_file=absent)
+    assert vector_backend(local) == "local"
+    env = {"KRAGREC_VECTOR_BACKEND": "local"}
+    server = load_settings({"qdrant_url": "http://localhost:6333"}, environ=env, config_file=absent)
+    assert vector_backend(server) == "server"
+    with pytest.raises(SettingsError, match="setting 'vector_backend': 'faiss' is not one of edge, local"):
+        load_settings({"vector_backend": "faiss"}, environ={}, config_file=absent)
+
+
 def test_password_never_appears_in_repr_str_or_format(tmp_path):
     env = {"KRAGREC_NEO4J_PASSWORD": "hunter2-secret", "KRAGREC_NEO4J_URI": "bolt://localhost:7687"}
     settings = load_settings({"backend": "neo4j"}, environ=env, config_file=tmp_path / "absent.toml")

@@ -26,8 +26,8 @@ from kragrec.graph.backends import embedded_store_dir
 from kragrec.graph.browse import store_counts
 from kragrec.loading.loader import load_kg
 from kragrec.retrieval.index_builder import build_index, current_spec
-from kragrec.retrieval.vector_store import VectorStore
 from kragrec.training.trainer import launch_training
+from kragrec.vectors.backends import open_vector_store
 from kragrec.writer_lock import data_dir_writer
 
 from conftest import TINY, make_settings, tiny_config
@@ -160,7 +160,7 @@ def reference_index(tmp_path_factory) -> Settings:
 def index_contents(settings: Settings) -> tuple[int, dict[str, np.ndarray], list]:
     """Points, every stored vector per layer, and each point's nearest neighbours on every layer."""
     spec = current_spec(settings)
-    store = VectorStore(settings)
+    store = open_vector_store(settings)
     try:
         points = store.count(spec.collection)
         ids = list(range(points))

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import shutil
 from dataclasses import replace
 
 import networkx as nx
@@ -23,7 +24,8 @@ from kragrec.retrieval.index_builder import build_index, current_spec, index_dir
 from kragrec.retrieval.retriever import retrieval_query_text
 from kragrec.retrieval.session import open_retriever
 from kragrec.retrieval.subgraph import SubGraphExtractor
-from kragrec.retrieval.vector_store import VectorStore, store_identity
+from kragrec.vectors import edge
+from kragrec.vectors.backends import open_vector_store, store_folder, store_identity
 
 from conftest import TINY, empty_graph, make_settings, server_options
 
@@ -46,7 +48,16 @@ def indexed(tmp_path_factory, stores):
 def test_the_index_lives_where_the_parameter_says(indexed, stores):
     graph, vectors = stores
     assert indexed.backend == graph
-    assert store_identity(indexed) == ("local:qdrant" if vectors == "local" else public_url(str(indexed.qdrant_url)))
+    identities = {
+        "edge": f"edge:v{edge.FORMAT_VERSION}:ef{edge.SEARCH_EF}:fetch{edge.SEARCH_FETCH}",
+        "local": "local:qdrant",
+        "qdrant-server": public_url(str(indexed.qdrant_url)),
+    }
+    assert store_identity(indexed) == identities[vectors]
+    collection = current_spec(indexed).collection
+    embedded = {"edge": indexed.data_dir / "edge" / collection / "format.json", "local": indexed.data_dir / "qdrant"}
+    for backend, path in embedded.items():
+        assert path.exists() == (backend == vectors), backend
 
 
 def reference_subgraph(multigraph: nx.MultiDiGraph, seed: str, hops: int, fanout: int):
@@ -117,12 +128,13 @@ def test_rerun_is_a_no_op_and_stale_index_is_detected(indexed):
     assert not build_index(indexed).up_to_date  # the collection followed the graph, so going back rebuilds it
 
 
-def test_qdrant_search_equals_brute_force_cosine(indexed):
-    spec = current_spec(indexed)
-    with np.load(index_dir(indexed, spec) / "vectors.npz") as stored:
+def assert_search_equals_brute_force_cosine(settings) -> None:
+    """The store's hits for mixed-layer queries have the scores of exact cosine search over vectors.npz."""
+    spec = current_spec(settings)
+    with np.load(index_dir(settings, spec) / "vectors.npz") as stored:
         layers = [stored[name] for name in spec.vector_names]
-    queries = layers[0][:4] * 0.5 + layers[2][4:8] * 0.5
-    store = VectorStore(indexed)
+    queries = np.concatenate([layers[0][:4] * 0.5 + layers[2][4:8] * 0.5, layers[1][-3:]])
+    store = open_vector_store(settings)
     try:
         results = store.search(spec.collection, queries, spec.vector_names, limit=3)
     finally:
@@ -131,11 +143,18 @@ def test_qdrant_search_equals_brute_force_cosine(indexed):
         scores = np.stack([layer @ query / np.linalg.norm(query) for layer in layers], axis=1)
         best = np.sort(scores.ravel())[::-1][:3]
         assert [h.score for h in hits] == pytest.approx(best, abs=1e-4)
+        for hit in hits:  # each hit is the point and layer it names
+            layer = spec.vector_names.index(hit.vector_name)
+            assert scores[hit.point_id, layer] == pytest.approx(hit.score, abs=1e-4)
+
+
+def test_search_equals_brute_force_cosine(indexed):
+    assert_search_equals_brute_force_cosine(indexed)
 
 
 def test_dimension_mismatch_is_one_clear_line(indexed):
     spec = current_spec(indexed)
-    store = VectorStore(indexed)
+    store = open_vector_store(indexed)
     try:
         with pytest.raises(KragrecError) as raised:
             store.search(spec.collection, np.ones((1, 8), dtype=np.float32), ["hop0"], limit=1)
@@ -150,27 +169,91 @@ def test_dimension_mismatch_is_one_clear_line(indexed):
 def test_interrupted_upsert_resumes_where_it_stopped(indexed, monkeypatch):
     settings = replace(indexed, hops=1)  # another collection, so the shared index stays intact
     monkeypatch.setattr(index_builder, "UPSERT_BATCH", 10)
-    original = VectorStore.upsert
+    opened = index_builder.open_vector_store
     starts = []
 
-    def interrupted(self, name, vectors, payloads, batch_size, start=0, on_batch=None):
-        starts.append(start)
-        if len(starts) == 1:
+    def opening(settings):
+        store = opened(settings)
+        original = store.upsert
 
-            def stop_after_first(done):
-                on_batch(done)
-                raise KeyboardInterrupt
+        def interrupted(name, vectors, payloads, batch_size, start=0, on_batch=None):
+            starts.append(start)
+            if len(starts) == 1:
 
-            return original(self, name, vectors, payloads, batch_size, start, stop_after_first)
-        return original(self, name, vectors, payloads, batch_size, start, on_batch)
+                def stop_after_first(done):
+                    on_batch(done)
+                    raise KeyboardInterrupt
 
-    monkeypatch.setattr(VectorStore, "upsert", interrupted)
+                return original(name, vectors, payloads, batch_size, start, stop_after_first)
+            return original(name, vectors, payloads, batch_size, start, on_batch)
+
+        store.upsert = interrupted
+        return store
+
+    monkeypatch.setattr(index_builder, "open_vector_store", opening)
     with pytest.raises(KeyboardInterrupt):
         build_index(settings)
     report = build_index(settings)
     assert starts == [0, 10]
     assert report.points > 10 and not report.up_to_date
     assert build_index(settings).up_to_date
+
+
+def _rewrite_format(folder, **changes):
+    record = json.loads((folder / "format.json").read_text())
+    (folder / "format.json").write_text(json.dumps({**record, **changes}))
+
+
+# Ways an edge collection folder can be unusable: each is found on open or first search, and `kragrec index`
+# rebuilds it (never reads it as an index).
+DAMAGE = {
+    "missing": lambda folder: shutil.rmtree(folder),
+    "older format": lambda folder: _rewrite_format(folder, version=edge.FORMAT_VERSION - 1),
+    "newer format": lambda folder: _rewrite_format(folder, version=edge.FORMAT_VERSION + 1),
+    "foreign format": lambda folder: _rewrite_format(folder, format="something-else", backend="local"),
+    "other engine release": lambda folder: _rewrite_format(folder, engine="0.1.0"),
+    "no format record": lambda folder: (folder / "format.json").unlink(),
+    "unreadable format record": lambda folder: (folder / "format.json").write_bytes(b"\x00{not json"),
+    "unreadable metadata": lambda folder: (folder / "meta.json").write_text("{"),
+    "shard that does not load": lambda folder: [
+        path.write_text("{junk") for path in (folder / "shard" / "segments").glob("*/segment.json")
+    ],
+    "shard that lost its segments": lambda folder: shutil.rmtree(folder / "shard" / "segments"),
+}
+
+
+@pytest.mark.parametrize("damage", list(DAMAGE))
+def test_an_unusable_edge_folder_is_refused_then_rebuilt(indexed, stores, damage):
+    if stores[1] != "edge":
+        pytest.skip("format records and shards belong to the edge backend")
+    settings = replace(indexed, hops=3)  # another collection, so the shared index stays intact
+    build_index(settings)
+    folder = store_folder(settings) / current_spec(settings).collection
+    DAMAGE[damage](folder)
+    with pytest.raises(KragrecError, match="run 'kragrec index'") as raised, open_retriever(settings) as retriever:
+        retriever.hits_for_items([item for item in sorted(retriever.graph.items)][:3])
+    assert "\n" not in str(raised.value)
+    report = build_index(settings)
+    assert not report.up_to_date and build_index(settings).up_to_date
+    assert json.loads((folder / "format.json").read_text()) == edge.format_record(
+        current_spec(settings).vector_names, 384
+    )
+    assert_search_equals_brute_force_cosine(settings)
+
+
+def test_edge_hnsw_search_equals_brute_force_cosine(indexed, stores, monkeypatch):
+    if stores[1] != "edge":
+        pytest.skip("HNSW graphs built in-process belong to the edge backend")
+    monkeypatch.setattr(edge, "INDEXING_THRESHOLD_KB", 1)  # the tiny graph's segment gets HNSW graphs too
+    settings = replace(indexed, hops=4)
+    build_index(settings, force=True)
+    store = open_vector_store(settings)
+    try:
+        info = store._shard(current_spec(settings).collection).info()
+        assert info.indexed_vectors_count == info.points_count * 5  # every point in the HNSW graph of all 5 layers
+    finally:
+        store.close()
+    assert_search_equals_brute_force_cosine(settings)
 
 
 def test_retrieval_follows_policy_rerank_and_caches(indexed):

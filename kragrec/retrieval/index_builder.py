@@ -1,4 +1,4 @@
-"""`kragrec index`: text vectors → hop-field layers → Qdrant, resumable, idempotent and stale-aware."""
+"""`kragrec index`: text vectors → hop-field layers → the vector store, resumable, idempotent and stale-aware."""
 
 from __future__ import annotations
 
@@ -18,7 +18,8 @@ from kragrec.graph.backends import open_graph_store
 from kragrec.retrieval.encoder import load_text_encoder
 from kragrec.retrieval.graph_view import KnowledgeGraph, graph_fingerprint, read_knowledge_graph, relation_text
 from kragrec.retrieval.hop_field import hop_field_layers, official_layers
-from kragrec.retrieval.vector_store import VectorStore
+from kragrec.vectors.backends import describe_store, open_vector_store
+from kragrec.vectors.store import VectorStore
 from kragrec.writer_lock import data_dir_writer
 
 UPSERT_BATCH = 1024
@@ -49,7 +50,7 @@ class IndexSpec:
 
     @property
     def collection(self) -> str:
-        """Qdrant collection: one per dataset, encoder, indexer and depth."""
+        """Vector-store collection: one per dataset, encoder, indexer and depth."""
         encoder = re.sub(r"[^A-Za-z0-9]+", "-", Path(self.encoder).name or self.encoder).strip("-").lower()
         depth = "" if self.indexer == "official" else f"-l{self.hops}"
         return f"{self.dataset}.{encoder}.{self.indexer}{depth}"
@@ -64,6 +65,7 @@ class IndexReport:
     dim: int
     up_to_date: bool
     seconds: dict[str, float]
+    store: str = ""  # which vector store holds it, in words
 
 
 def index_dir(settings: Settings, spec: IndexSpec) -> Path:
@@ -147,11 +149,10 @@ def _build_index(settings: Settings, force: bool) -> IndexReport:
     folder = index_dir(settings, spec)
     local_meta = read_local_meta(folder)
     complete = not force and is_complete(local_meta, spec) and (folder / VECTORS_FILE).is_file()
-    if complete and (not settings.qdrant_url or _serveris_complete(settings, spec, local_meta)):
+    if complete and store_is_complete(settings, spec, local_meta):
         assert local_meta is not None
-        return IndexReport(
-            spec, local_meta["points"], local_meta["dim"], True, {"check": time.perf_counter() - started}
-        )
+        seconds = {"check": time.perf_counter() - started}
+        return IndexReport(spec, local_meta["points"], local_meta["dim"], True, seconds, describe_store(settings))
     if force and (folder / META_FILE).is_file():
         (folder / META_FILE).unlink()
     seconds: dict[str, float] = {}
@@ -166,9 +167,11 @@ def _build_index(settings: Settings, force: bool) -> IndexReport:
     dim = int(vectors["hop0"].shape[1])
     points = len(graph.entity_ids)
     store_started = time.perf_counter()
-    vector_store = VectorStore(settings)
+    vector_store = open_vector_store(settings)
     try:
-        _upsert_resumably(vector_store, spec, vectors, _payloads(graph), dim)
+        _upsert_resumably(vector_store, spec, vectors, _payloads(graph), dim, fresh=force)
+        seconds["upsert"] = time.perf_counter() - store_started
+        vector_store.optimize(spec.collection)
         found = vector_store.count(spec.collection)
         if found != points:
             raise KragrecError(f"collection {spec.collection!r} holds {found} points, expected {points}")
@@ -176,27 +179,42 @@ def _build_index(settings: Settings, force: bool) -> IndexReport:
         vector_store.write_meta(spec.collection, meta)
     finally:
         vector_store.close()
-    seconds["qdrant"] = time.perf_counter() - store_started
+    seconds["search index"] = time.perf_counter() - store_started - seconds["upsert"]
     write_json(folder / META_FILE, meta)
-    return IndexReport(spec, points, dim, False, seconds)
+    return IndexReport(spec, points, dim, False, seconds, describe_store(settings))
 
 
-def _serveris_complete(settings: Settings, spec: IndexSpec, local_meta: dict[str, Any] | None) -> bool:
-    vector_store = VectorStore(settings)
+def store_is_complete(settings: Settings, spec: IndexSpec, local_meta: dict[str, Any] | None) -> bool:
+    """Whether the settings' vector store holds a finished build of the spec with all its points: the local files
+    are shared by every vector backend, so they cannot tell (nor can they vouch for a server)."""
+    vector_store = open_vector_store(settings)
     try:
         meta = vector_store.read_meta(spec.collection)
-        return is_complete(meta, spec) and vector_store.count(spec.collection) == (local_meta or {}).get("points")
+        return (
+            is_complete(meta, spec)
+            and vector_store.has_collection(spec.collection)
+            and vector_store.count(spec.collection) == (local_meta or {}).get("points")
+        )
     finally:
         vector_store.close()
 
 
 def _upsert_resumably(
-    vector_store: VectorStore, spec: IndexSpec, vectors: dict[str, np.ndarray], payloads: list[dict[str, Any]], dim: int
+    vector_store: VectorStore,
+    spec: IndexSpec,
+    vectors: dict[str, np.ndarray],
+    payloads: list[dict[str, Any]],
+    dim: int,
+    fresh: bool = False,
 ) -> None:
-    """Continue an interrupted upsert where its metadata says it stopped; otherwise start a fresh collection."""
-    meta = vector_store.read_meta(spec.collection)
-    resumable = meta is not None and meta.get("spec") == asdict(spec) and vector_store.has_collection(spec.collection)
-    start = int(meta["upserted"]) if resumable and meta else 0
+    """Continue an interrupted upsert where its metadata says it stopped; otherwise (or when `fresh`) start a fresh
+    collection. A collection the store cannot read (a foreign, old-format or damaged folder) is replaced."""
+    meta = None if fresh else vector_store.read_meta(spec.collection)
+    start = int(meta.get("upserted", 0)) if meta is not None and meta.get("spec") == asdict(spec) else -1
+    resumable = (
+        start >= 0 and vector_store.has_collection(spec.collection) and vector_store.count(spec.collection) >= start
+    )
+    start = start if resumable else 0
     if not resumable:
         vector_store.create_collection(spec.collection, spec.vector_names, dim)
     base = {"spec": asdict(spec), "complete": False, "dim": dim, "points": len(payloads)}

@@ -17,7 +17,7 @@ from kragrec.retrieval.encoder import TextEncoder
 from kragrec.retrieval.graph_view import KnowledgeGraph
 from kragrec.retrieval.policy import items_to_augment
 from kragrec.retrieval.subgraph import GraphFeatures, SubGraph, SubGraphExtractor
-from kragrec.retrieval.vector_store import VectorStore
+from kragrec.vectors.store import VectorStore
 
 
 @dataclass(frozen=True)
@@ -45,7 +45,7 @@ def retrieval_query_text(history_texts: Sequence[str]) -> str:
 
 
 class Retriever:
-    """Ties the graph, its layer vectors, the encoder, Qdrant and the graph store together, with caches."""
+    """Ties the graph, its layer vectors, the encoder, the vector store and the graph store together, with caches."""
 
     def __init__(
         self,
@@ -78,7 +78,7 @@ class Retriever:
         self.query_vectors: dict[str, np.ndarray] = {}
 
     def clear_caches(self) -> None:
-        """Forget every cached result, so the next retrieval runs cold (encoder, Qdrant search, Cypher)."""
+        """Forget every cached result, so the next retrieval runs cold (encoder, vector search, Cypher)."""
         self.item_hits.clear()
         self.subgraphs.clear()
         self.query_vectors.clear()
@@ -90,7 +90,7 @@ class Retriever:
         return items_to_augment(history, self.pop_pct, s.policy, s.pop_threshold, training)
 
     def hits_for_items(self, items: Sequence[str]) -> dict[str, list[Candidate]]:
-        """Top-k (entity, layer) vectors per item, from the cache or one batched Qdrant request."""
+        """Top-k (entity, layer) vectors per item, from the cache or one batched vector-store request."""
         missing = [item for item in dict.fromkeys(items) if item not in self.item_hits]
         if missing:
             queries = self.encoder.encode([self.graph.items[item].text for item in missing])

@@ -27,11 +27,12 @@ from kragrec.retrieval.index_builder import (
 )
 from kragrec.retrieval.retriever import Candidate, Retriever
 from kragrec.retrieval.subgraph import SubGraph, SubGraphExtractor
-from kragrec.retrieval.vector_store import VectorStore, store_identity
+from kragrec.vectors.backends import open_vector_store, opens_cheaply, store_identity
+from kragrec.vectors.store import VectorStore
 
 
 class LazyVectorStore:
-    """Opens Qdrant on first use: a local-mode store loads every point when opened, and a warm cache needs none."""
+    """Opens the vector store on first use: local mode loads every point when opened, and a warm cache needs none."""
 
     def __init__(self, settings: Settings) -> None:
         self._settings = settings
@@ -39,7 +40,7 @@ class LazyVectorStore:
 
     def __getattr__(self, name: str) -> Any:
         if self._store is None:
-            self._store = VectorStore(self._settings)
+            self._store = open_vector_store(self._settings)
         return getattr(self._store, name)
 
     def close(self) -> None:
@@ -91,12 +92,25 @@ def save_cache(retriever: Retriever, path: Path, key: dict[str, Any]) -> None:
     )
 
 
+def _store_has_index(settings: Settings, spec: IndexSpec) -> bool:
+    """Whether the vector store holds a finished build of the spec, where that is cheap to ask (edge: two small
+    files); local mode and a server are trusted to match the local files until the first search, which fails
+    in one line when the collection is missing."""
+    if not opens_cheaply(settings):
+        return True
+    store = open_vector_store(settings)
+    try:
+        return is_complete(store.read_meta(spec.collection), spec)
+    finally:
+        store.close()
+
+
 @contextmanager
 def open_retriever(settings: Settings, persist_cache: bool = True) -> Iterator[Retriever]:
     """A retriever over the current index; fails with a clear message when the index is missing or stale."""
     spec = current_spec(settings)
     folder = index_dir(settings, spec)
-    if not is_complete(read_local_meta(folder), spec):
+    if not is_complete(read_local_meta(folder), spec) or not _store_has_index(settings, spec):
         raise KragrecError(
             f"no up-to-date index {spec.collection!r} for the loaded graph and these settings: run 'kragrec index'"
         )

@@ -1,4 +1,4 @@
-"""The one vector-store wrapper: qdrant-client in local mode under the data dir, or a Qdrant server by URL."""
+"""The qdrant-client backend: Qdrant's local mode under the data dir (brute force), or a Qdrant server by URL."""
 
 from __future__ import annotations
 
@@ -8,34 +8,22 @@ import uuid
 import warnings
 from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
-from dataclasses import dataclass
+from pathlib import Path
 from typing import Any
 
 import numpy as np
 from qdrant_client import QdrantClient, models
 from qdrant_client.http.exceptions import ApiException, ResponseHandlingException, UnexpectedResponse
 
-from kragrec.config import Settings, public_url
 from kragrec.errors import KragrecError
-from kragrec.progress import progress_bar
+from kragrec.vectors.store import FILTERED_FIELDS, Hit, check_dimension, merge_hits, unusable_index, upsert_batches
 
 META_COLLECTION = "kragrec_meta"
-FILTERED_FIELDS = {
-    "kind": models.PayloadSchemaType.KEYWORD,
-    "item_id": models.PayloadSchemaType.KEYWORD,
-    "pop_pct": models.PayloadSchemaType.FLOAT,
-    "degree": models.PayloadSchemaType.INTEGER,
+SCHEMAS = {
+    "keyword": models.PayloadSchemaType.KEYWORD,
+    "float": models.PayloadSchemaType.FLOAT,
+    "integer": models.PayloadSchemaType.INTEGER,
 }
-
-
-@dataclass(frozen=True)
-class Hit:
-    """One search result: the point id, which named vector matched, and the cosine score."""
-
-    point_id: int
-    vector_name: str
-    score: float
-
 
 # Local mode warns that it is brute force and ignores payload indexes; the README says so once.
 LOCAL_MODE_WARNINGS = ("Local mode is not recommended", "Payload indexes have no effect")
@@ -50,11 +38,6 @@ def _silenced(messages: Sequence[str]) -> Iterator[None]:
         for message in messages:
             warnings.filterwarnings("ignore", message=message, category=UserWarning)
         yield
-
-
-def store_identity(settings: Settings) -> str:
-    """Which vector store the settings open: the server's URL (without credentials), or local mode's folder."""
-    return public_url(settings.qdrant_url) if settings.qdrant_url else "local:qdrant"
 
 
 def _server_failure(url: str, error: ApiException) -> KragrecError:
@@ -94,26 +77,30 @@ def _meta_id(collection: str) -> str:
     return str(uuid.uuid5(uuid.NAMESPACE_URL, f"kragrec:{collection}"))
 
 
-class VectorStore:
-    """Collections of named vectors (hop0..hopL) with payloads, and a small metadata collection."""
+class QdrantVectorStore:
+    """Collections of named vectors in Qdrant, and a small metadata collection (`kragrec_meta`) beside them."""
 
-    def __init__(self, settings: Settings) -> None:
-        self._client: Any  # a QdrantClient, wrapped in a _ReportingClient for a server
-        if settings.qdrant_url:
-            self.location = public_url(settings.qdrant_url)
-            api_key = settings.qdrant_api_key.reveal() if settings.qdrant_api_key else None
-            with _silenced(UNREACHABLE_SERVER_WARNINGS):
-                client = QdrantClient(url=settings.qdrant_url, api_key=api_key)
-            self._client = _ReportingClient(client, self.location)
-        else:
-            folder = settings.data_dir / "qdrant"
-            folder.mkdir(parents=True, exist_ok=True)
-            try:
-                with _silenced(LOCAL_MODE_WARNINGS):
-                    self._client = QdrantClient(path=str(folder))
-            except RuntimeError as error:
-                raise KragrecError(f"cannot open the local Qdrant store at {folder}: {error}") from None
-            self.location = str(folder)
+    def __init__(self, client: Any, location: str) -> None:
+        self._client = client  # a QdrantClient, wrapped in a _ReportingClient for a server
+        self.location = location
+
+    @classmethod
+    def server(cls, url: str, public: str, api_key: str | None) -> QdrantVectorStore:
+        """A store on the Qdrant server at `url` (`public`: the URL without credentials, for messages)."""
+        with _silenced(UNREACHABLE_SERVER_WARNINGS):
+            client = QdrantClient(url=url, api_key=api_key)
+        return cls(_ReportingClient(client, public), public)
+
+    @classmethod
+    def local(cls, folder: Path) -> QdrantVectorStore:
+        """A store in qdrant-client's local mode: every point is loaded into memory when it opens."""
+        folder.mkdir(parents=True, exist_ok=True)
+        try:
+            with _silenced(LOCAL_MODE_WARNINGS):
+                client = QdrantClient(path=str(folder))
+        except RuntimeError as error:
+            raise KragrecError(f"cannot open the local Qdrant store at {folder}: {error}") from None
+        return cls(client, str(folder))
 
     def close(self) -> None:
         """Release the client (and the local-mode folder lock)."""
@@ -125,7 +112,10 @@ class VectorStore:
 
     def dimensions(self, name: str) -> dict[str, int]:
         """Size of each named vector of a collection."""
-        vectors = self._client.get_collection(name).config.params.vectors
+        try:
+            vectors = self._client.get_collection(name).config.params.vectors
+        except ValueError:  # local mode's answer for a missing collection (a server's is an HTTP 404 line)
+            raise unusable_index(name, self.location, "no such collection") from None
         assert isinstance(vectors, dict)
         return {vector_name: params.size for vector_name, params in vectors.items()}
 
@@ -139,16 +129,7 @@ class VectorStore:
         )
         with _silenced(LOCAL_MODE_WARNINGS):
             for field, schema in FILTERED_FIELDS.items():
-                self._client.create_payload_index(name, field, field_schema=schema)
-
-    def check_dimension(self, name: str, dim: int) -> None:
-        """One-line error when a query's width differs from the collection's."""
-        sizes = set(self.dimensions(name).values())
-        if sizes != {dim}:
-            raise KragrecError(
-                f"collection {name!r} holds {sorted(sizes)[0]}-d vectors but the encoder gives {dim}-d: "
-                "re-run 'kragrec index' with the same --encoder, or rebuild the index"
-            )
+                self._client.create_payload_index(name, field, field_schema=SCHEMAS[schema])
 
     def upsert(
         self,
@@ -157,14 +138,11 @@ class VectorStore:
         payloads: list[dict[str, Any]],
         batch_size: int,
         start: int = 0,
-        on_batch: Any = None,
+        on_batch: Callable[[int], None] | None = None,
     ) -> None:
-        """Upsert points start.. (id = row number) in bounded batches; on_batch(done) is called after each."""
-        total = len(payloads)
-        with progress_bar() as progress, _silenced(LOCAL_MODE_WARNINGS):
-            task = progress.add_task("upsert", total=total, completed=start)
-            for first in range(start, total, batch_size):
-                rows = range(first, min(total, first + batch_size))
+        """Upsert points start.. (id = row number) in bounded batches, each acknowledged (wait=True) before the next."""
+        with _silenced(LOCAL_MODE_WARNINGS):
+            for rows in upsert_batches(len(payloads), batch_size, start, on_batch):
                 points = [
                     models.PointStruct(
                         id=row, vector={v: matrix[row].tolist() for v, matrix in vectors.items()}, payload=payloads[row]
@@ -172,9 +150,9 @@ class VectorStore:
                     for row in rows
                 ]
                 self._client.upsert(name, points, wait=True)
-                progress.advance(task, len(points))
-                if on_batch is not None:
-                    on_batch(rows.stop)
+
+    def optimize(self, name: str) -> None:
+        """Nothing to do: a server builds its HNSW graphs in the background, and local mode has none."""
 
     def count(self, name: str) -> int:
         """Exact number of points in a collection."""
@@ -182,7 +160,7 @@ class VectorStore:
 
     def search(self, name: str, queries: np.ndarray, vector_names: Sequence[str], limit: int) -> list[list[Hit]]:
         """For every query row, the best `limit` hits over all the named vectors (one batched request)."""
-        self.check_dimension(name, queries.shape[1])
+        check_dimension(name, self.dimensions(name).values(), queries.shape[1])
         requests = [
             models.QueryRequest(query=query.tolist(), using=v, limit=limit, with_payload=False)
             for query in queries
@@ -190,18 +168,8 @@ class VectorStore:
         ]
         with _silenced(LOCAL_MODE_WARNINGS):
             responses = self._client.query_batch_points(name, requests) if requests else []
-        per_query: list[list[Hit]] = []
-        for q in range(len(queries)):
-            hits = [
-                Hit(int(point.id), vector_name, float(point.score))
-                for vector_name, response in zip(
-                    vector_names, responses[q * len(vector_names) : (q + 1) * len(vector_names)], strict=True
-                )
-                for point in response.points
-            ]
-            hits.sort(key=lambda h: (-h.score, h.point_id, h.vector_name))
-            per_query.append(hits[:limit])
-        return per_query
+        found = [[(int(point.id), float(point.score)) for point in response.points] for response in responses]
+        return merge_hits(found, len(queries), vector_names, limit)
 
     def vectors(self, name: str, point_ids: Sequence[int], vector_name: str) -> np.ndarray:
         """Stored vectors of some points, in the order asked."""
