@@ -22,6 +22,7 @@ import pytest
 
 from kragrec.graph import export_formats
 from kragrec.graph.cypher import CYPHER_DIR
+from kragrec.graph.cypher_lexer import cypher_tokens
 from kragrec.graph.dump import read_store
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -31,28 +32,10 @@ RECORDED_OPERATORS = frozenset({"=", "<>", "<", ">", "<=", ">=", "=~", "+=", "+"
 LABEL_OPERATORS = frozenset({"|", "&", ":", "!"})
 CLAUSE_WORDS = frozenset({"MATCH", "MERGE", "CREATE", "UNWIND", "RETURN", "WITH", "WHERE", "SET", "DELETE", "CALL"})
 
-_TOKEN = re.compile(
-    r"""
-    (?P<space>\s+)
-    | (?P<comment>//[^\n]*|/\*.*?\*/)
-    | (?P<string>'(?:[^'\\]|\\.)*'|"(?:[^"\\]|\\.)*")
-    | (?P<quoted>`(?:[^`]|``)*`)
-    | (?P<param>\$(?:\w+|`(?:[^`]|``)*`))
-    | (?P<number>\d+(?:\.\d+)?(?:[eE]-?\d+)?)
-    | (?P<word>[A-Za-z_]\w*)
-    | (?P<op><>|<=|>=|=~|\+=|->|<-|\.\.|\S)
-    """,
-    re.VERBOSE | re.DOTALL,
-)
-
 
 def _tokens(text: str) -> list[tuple[str, str]]:
-    """(kind, text) of each significant token; whitespace and comments dropped."""
-    return [
-        (match.lastgroup or "", match.group())
-        for match in _TOKEN.finditer(text)
-        if match.lastgroup not in ("space", "comment")
-    ]
+    """(kind, text) of each significant token."""
+    return [(kind, value) for kind, value, _ in cypher_tokens(text)]
 
 
 def constructs(text: str) -> set[str]:
@@ -67,7 +50,7 @@ def constructs(text: str) -> set[str]:
 
     def is_map_key(i: int) -> bool:
         before = at(i - 1)[1]
-        return at(i + 1) == ("op", ":") and (before == "{" or (before == "," and brackets[-1:] == ["{"]))
+        return at(i + 1) == ("symbol", ":") and (before == "{" or (before == "," and brackets[-1:] == ["{"]))
 
     i = 0
     while i < len(tokens):
@@ -75,7 +58,7 @@ def constructs(text: str) -> set[str]:
         if kind in ("word", "quoted") and is_map_key(i):
             i += 2  # the key and its colon
             continue
-        if kind == "op":
+        if kind == "symbol":
             if value in "([{":
                 brackets.append(value)
             elif value in ")]}":
@@ -86,14 +69,14 @@ def constructs(text: str) -> set[str]:
                 continue
             elif value in RECORDED_OPERATORS:
                 found.add(value)
-        elif kind == "word" and at(i - 1) != ("op", "."):
+        elif kind == "word" and at(i - 1) not in (("symbol", "."), ("symbol", "$")):
             end, name = i, value
-            while at(end + 1) == ("op", ".") and at(end + 2)[0] == "word":
+            while at(end + 1) == ("symbol", ".") and at(end + 2)[0] == "word":
                 name += "." + at(end + 2)[1]
                 end += 2
             if len(value) > 1 and value.isupper():
                 found.add(value)
-            elif at(end + 1) == ("op", "("):
+            elif at(end + 1) == ("symbol", "("):
                 found.add(name + "()")
                 i = end + 1
                 continue
@@ -104,11 +87,11 @@ def constructs(text: str) -> set[str]:
 def _skip_label_expression(tokens: list[tuple[str, str]], i: int) -> int:
     """The index after a label or relationship-type expression such as `Item`, `A|B|C` or `!A&B`."""
     while i < len(tokens):
-        while i < len(tokens) and tokens[i] == ("op", "!"):
+        while i < len(tokens) and tokens[i] == ("symbol", "!"):
             i += 1
         if i < len(tokens) and tokens[i][0] in ("word", "quoted"):
             i += 1
-        if i < len(tokens) and tokens[i][0] == "op" and tokens[i][1] in LABEL_OPERATORS - {"!"}:
+        if i < len(tokens) and tokens[i][0] == "symbol" and tokens[i][1] in LABEL_OPERATORS - {"!"}:
             i += 1
             continue
         return i

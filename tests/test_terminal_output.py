@@ -7,6 +7,8 @@ import os
 import subprocess
 import sys
 
+from kragrec.library_output import QUIET_ENVIRONMENT, QUIET_MARK
+
 # Lines third-party libraries print on their own: Python warnings (and the source line under them), transformers'
 # weight-loading bar, lightning_fabric's info lines.
 NOISE = ("Warning", "warn(", "Loading weights", "Seed set to", "Automatic Mixed Precision")
@@ -14,7 +16,8 @@ NOISE = ("Warning", "warn(", "Loading weights", "Seed set to", "Automatic Mixed 
 
 def kragrec_output(*arguments: str) -> str:
     """stdout and stderr of one `python -m kragrec` run, which must succeed."""
-    environment = {k: v for k, v in os.environ.items() if k != "KRAGREC_QUIET_LIBRARIES"}
+    # as a user's shell has it: not what quiet CLI calls earlier in this test process set
+    environment = {k: v for k, v in os.environ.items() if k not in {*QUIET_ENVIRONMENT, QUIET_MARK}}
     done = subprocess.run(
         [sys.executable, "-m", "kragrec", *arguments], capture_output=True, text=True, env=environment, check=False
     )

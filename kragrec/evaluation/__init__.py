@@ -1,5 +1,6 @@
-"""Scoring runs and baselines on the prepared lists: metrics with bootstrap intervals, the cold-start subset, the
-hallucination test, the collaborative prior, the full-ranking protocol, and the quality benchmark and its report.
+"""Scoring runs and baselines on the prepared lists: what `kragrec eval` is asked (checked as one request), metrics
+with bootstrap intervals, the cold-start subset, the hallucination test, the collaborative prior and the
+full-ranking protocol (the quality benchmark is its own package above).
 
-May import: baselines, training and everything below them.
+May import: recommenders and everything below them.
 """

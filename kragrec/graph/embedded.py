@@ -49,10 +49,7 @@ class EmbeddedGraphStore:
     def stream(self, name: str, params: Mapping[str, Any] | None = None) -> Iterator[Row]:
         """Yield a named query's rows one at a time; a node or relationship value comes as its property map, as the
         Neo4j driver gives it, without the engine's internal entries (_ID, _LABEL, _SRC, _DST)."""
-        try:
-            result = self._conn.execute(cypher(self.backend, name), dict(params or {}))
-        except RuntimeError as error:
-            raise KragrecError(f"{name}: {str(error).splitlines()[0]}") from None
+        result = self._result(cypher(self.backend, name), params, name)
         columns = result.get_column_names()
         while result.has_next():
             yield {column: _plain(value) for column, value in zip(columns, result.get_next(), strict=True)}
@@ -74,15 +71,18 @@ class EmbeddedGraphStore:
         self._db.close()
 
     def _execute(self, text: str, params: Mapping[str, Any] | None, name: str) -> tuple[list[str], list[Sequence[Any]]]:
+        result = self._result(text, params, name)
+        return result.get_column_names(), result.get_all()
+
+    def _result(self, text: str, params: Mapping[str, Any] | None, name: str) -> Any:
+        """The engine's result of a query; its errors become one line naming the query."""
         try:
-            result = self._conn.execute(text, dict(params or {}))
+            return self._conn.execute(text, dict(params or {}))
         except RuntimeError as error:
             message = str(error).splitlines()[0]
             if "read-only" in message:
                 raise KragrecError(f"refused: the query writes, and the store is read-only ({message})") from None
             raise KragrecError(f"{name}: {message}") from None
-        columns = result.get_column_names()
-        return columns, result.get_all()
 
 
 _INTERNAL = frozenset({"_ID", "_LABEL", "_SRC", "_DST"})

@@ -8,10 +8,10 @@ clause or statement keyword that writes, touches files or the network, or change
 
 from __future__ import annotations
 
-import re
 from itertools import pairwise
 
 from kragrec.errors import KragrecError
+from kragrec.graph.cypher_lexer import cypher_tokens
 
 READ_STARTS = frozenset({"MATCH", "OPTIONAL", "UNWIND", "WITH", "RETURN"})
 # Clause and statement keywords of Cypher (Neo4j 5, openCypher) and of the Kùzu family that are not read clauses;
@@ -26,31 +26,15 @@ REFUSED = frozenset(
 )  # fmt: skip
 HINT = "(use MATCH … RETURN)"
 
-_TOKEN = re.compile(
-    r"""
-    (?P<space>\s+)
-  | (?P<comment>//[^\n]*|/\*.*?\*/)
-  | (?P<string>'(?:[^'\\]|\\.)*'|"(?:[^"\\]|\\.)*")
-  | (?P<quoted>`(?:[^`]|``)*`)
-  | (?P<unclosed>['"`]|/\*)
-  | (?P<word>[^\W\d]\w*)
-  | (?P<number>\d+)
-  | (?P<symbol>.)
-    """,
-    re.VERBOSE | re.DOTALL,
-)
 _NAME_MARKS = (".", "$", ":")
 
 
 def _tokens(text: str) -> list[tuple[str, str]]:
     """(kind, text) of every token that counts: no spaces or comments; a word that is a name has kind 'name'."""
     tokens: list[tuple[str, str]] = []
-    for match in _TOKEN.finditer(text):
-        kind, value = match.lastgroup or "symbol", match.group()
+    for kind, value, offset in cypher_tokens(text):
         if kind == "unclosed":
-            raise KragrecError(f"kg query: unclosed {value!r} at character {match.start() + 1}")
-        if kind in ("space", "comment"):
-            continue
+            raise KragrecError(f"kg query: unclosed {value!r} at character {offset + 1}")
         if kind == "word" and tokens and tokens[-1][1] in _NAME_MARKS:
             kind = "name"
         if value == ":" and tokens and tokens[-1][0] == "word":
