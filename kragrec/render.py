@@ -17,7 +17,7 @@ from kragrec.evaluation.intervals import with_interval
 from kragrec.graph.counts import GraphCounts
 from kragrec.loading.loader import LoadReport
 
-if TYPE_CHECKING:  # imported for annotations only: index_builder loads torch, which `kragrec kg ...` must not
+if TYPE_CHECKING:  # for annotations only: index_builder loads the vector stores, which `kragrec kg ...` must not
     from kragrec.evaluation.request import EvaluationResult
     from kragrec.graph.export import ExportReport
     from kragrec.recommend import Recommendation

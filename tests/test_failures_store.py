@@ -25,7 +25,8 @@ from kragrec.errors import DataError, KragrecError
 from kragrec.graph.backends import embedded_store_dir
 from kragrec.graph.browse import store_counts
 from kragrec.loading.loader import load_kg
-from kragrec.retrieval.index_builder import build_index, current_spec
+from kragrec.retrieval.index_builder import build_index
+from kragrec.retrieval.index_spec import current_spec
 from kragrec.training.trainer import launch_training
 from kragrec.vectors.backends import open_vector_store
 from kragrec.writer_lock import data_dir_writer

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import json
 import shutil
-from dataclasses import replace
+from dataclasses import fields, replace
 
 import networkx as nx
 import numpy as np
@@ -20,7 +20,9 @@ from kragrec.errors import KragrecError
 from kragrec.graph.backends import open_graph_store
 from kragrec.loading.loader import load_kg
 from kragrec.retrieval import index_builder
-from kragrec.retrieval.index_builder import build_index, current_spec, index_dir
+from kragrec.retrieval.graph_view import KnowledgeGraph, read_graph_snapshot, read_knowledge_graph
+from kragrec.retrieval.index_builder import build_index
+from kragrec.retrieval.index_spec import GRAPH_FILE, current_spec, index_dir
 from kragrec.retrieval.retriever import retrieval_query_text
 from kragrec.retrieval.session import open_retriever
 from kragrec.retrieval.subgraph import SubGraphExtractor
@@ -320,3 +322,29 @@ def test_without_rerank_the_best_search_hits_are_kept(indexed):
         assert [(c.row, c.layer, c.score) for c in result.kept] == [(c.row, c.layer, c.score) for c in best]
     with open_retriever(indexed) as reranking:
         assert [(c.row, c.layer) for c in reranking.retrieve(history).kept] != [(c.row, c.layer) for c in best]
+
+
+def test_readers_open_the_graph_snapshot_of_the_same_load(indexed):
+    spec = current_spec(indexed)
+    path = index_dir(indexed, spec) / GRAPH_FILE
+    store = open_graph_store(indexed, read_only=True)
+    try:
+        graph = read_knowledge_graph(store)
+    finally:
+        store.close()
+    snapshot = read_graph_snapshot(path, spec.graph_fingerprint)
+    assert snapshot is not None
+    for field in fields(KnowledgeGraph):
+        expected, found = getattr(graph, field.name), getattr(snapshot, field.name)
+        if isinstance(expected, np.ndarray):
+            np.testing.assert_array_equal(found, expected)
+        else:
+            assert found == expected, field.name
+    assert read_graph_snapshot(path, "another load") is None
+    path.write_text("{", encoding="utf-8")  # damaged: readers fall back to the store, and index writes it again
+    assert read_graph_snapshot(path, spec.graph_fingerprint) is None
+    with open_retriever(indexed, persist_cache=False) as retriever:
+        assert retriever.graph.entity_ids == graph.entity_ids
+    assert build_index(indexed).up_to_date
+    restored = read_graph_snapshot(path, spec.graph_fingerprint)
+    assert restored is not None and restored.entity_ids == graph.entity_ids and restored.items == graph.items

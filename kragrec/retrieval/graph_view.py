@@ -1,12 +1,16 @@
-"""The knowledge graph as read from the graph store with Cypher: entities, items and typed edges as arrays."""
+"""The knowledge graph as read from the graph store with Cypher: entities, items and typed edges as arrays; and its
+snapshot beside an index, which readers of the same load open instead of reading every row again."""
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+import json
+from dataclasses import asdict, dataclass
+from pathlib import Path
 
 import numpy as np
 
 from kragrec.errors import KragrecError
+from kragrec.files import replace_file_atomically
 from kragrec.graph.store import GraphStore
 
 
@@ -95,3 +99,36 @@ def read_knowledge_graph(store: GraphStore) -> KnowledgeGraph:
         edge_relations=np.array([relation_index[e["type"]] for e in edges], dtype=np.int64),
         items=items,
     )
+
+
+SNAPSHOT_VERSION = 1
+
+
+def write_graph_snapshot(graph: KnowledgeGraph, path: Path) -> None:
+    """Save the graph as read (one JSON file, replaced atomically), so a reader of the same load skips the store."""
+    snapshot = {
+        "version": SNAPSHOT_VERSION,
+        **{name: getattr(graph, name) for name in ("fingerprint", "entity_ids", "entity_texts", "relations")},
+        "entity_item": graph.entity_item,
+        "entity_pop_pct": graph.entity_pop_pct,
+        **{name: getattr(graph, name).tolist() for name in ("heads", "tails", "edge_relations")},
+        "items": [asdict(item) for item in graph.items.values()],
+    }
+    with replace_file_atomically(path) as partial:
+        partial.write_text(json.dumps(snapshot, ensure_ascii=False), encoding="utf-8")
+
+
+def read_graph_snapshot(path: Path, fingerprint: str) -> KnowledgeGraph | None:
+    """The graph saved by write_graph_snapshot, if the file is there, readable and of this load; else None."""
+    try:
+        stored = json.loads(path.read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return None
+    if not isinstance(stored, dict) or stored.get("version") != SNAPSHOT_VERSION:
+        return None
+    if stored.get("fingerprint") != fingerprint:
+        return None
+    arrays = {name: np.array(stored[name], dtype=np.int64) for name in ("heads", "tails", "edge_relations")}
+    lists = ("entity_ids", "entity_texts", "entity_item", "entity_pop_pct", "relations")
+    items = {item["id"]: ItemRecord(**item) for item in stored["items"]}
+    return KnowledgeGraph(fingerprint=fingerprint, **{name: stored[name] for name in lists}, **arrays, items=items)

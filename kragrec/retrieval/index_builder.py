@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import json
-import re
 import time
 from dataclasses import asdict, dataclass
 from pathlib import Path
@@ -15,45 +13,30 @@ from kragrec.config import Settings
 from kragrec.errors import KragrecError
 from kragrec.files import write_json
 from kragrec.graph.backends import open_graph_store
-from kragrec.retrieval.encoder import load_text_encoder
-from kragrec.retrieval.graph_view import KnowledgeGraph, graph_fingerprint, read_knowledge_graph, relation_text
+from kragrec.retrieval.graph_view import (
+    KnowledgeGraph,
+    read_graph_snapshot,
+    read_knowledge_graph,
+    relation_text,
+    write_graph_snapshot,
+)
 from kragrec.retrieval.hop_field import hop_field_layers, official_layers
+from kragrec.retrieval.index_spec import (
+    GRAPH_FILE,
+    META_FILE,
+    VECTORS_FILE,
+    IndexSpec,
+    current_spec,
+    index_dir,
+    is_complete,
+    read_local_meta,
+)
+from kragrec.retrieval.query_encoder import ensure_export
 from kragrec.vectors.backends import describe_store, open_vector_store
 from kragrec.vectors.store import VectorStore
 from kragrec.writer_lock import data_dir_writer
 
 UPSERT_BATCH = 1024
-VECTORS_FILE = "vectors.npz"
-META_FILE = "meta.json"
-
-
-@dataclass(frozen=True)
-class IndexSpec:
-    """Everything that determines an index's contents; a stored index with another spec is stale."""
-
-    dataset: str
-    encoder: str
-    indexer: str
-    hops: int
-    hub_cap: int
-    graph_fingerprint: str
-
-    @property
-    def layers(self) -> int:
-        """Number of stored layers: hop0..hopL, or hop0 and hop1 for the released code's indexer."""
-        return 2 if self.indexer == "official" else self.hops + 1
-
-    @property
-    def vector_names(self) -> list[str]:
-        """Named vectors of each point."""
-        return [f"hop{layer}" for layer in range(self.layers)]
-
-    @property
-    def collection(self) -> str:
-        """Vector-store collection: one per dataset, encoder, indexer and depth."""
-        encoder = re.sub(r"[^A-Za-z0-9]+", "-", Path(self.encoder).name or self.encoder).strip("-").lower()
-        depth = "" if self.indexer == "official" else f"-l{self.hops}"
-        return f"{self.dataset}.{encoder}.{self.indexer}{depth}"
 
 
 @dataclass
@@ -68,34 +51,10 @@ class IndexReport:
     store: str = ""  # which vector store holds it, in words
 
 
-def index_dir(settings: Settings, spec: IndexSpec) -> Path:
-    """Local files of an index: vectors (for sub-graph features and re-ranking) and metadata."""
-    return settings.data_dir / "index" / spec.collection
-
-
-def current_spec(settings: Settings) -> IndexSpec:
-    """The spec the settings ask for, against the graph store's current load."""
-    store = open_graph_store(settings, read_only=True)
-    try:
-        fingerprint = graph_fingerprint(store)
-    finally:
-        store.close()
-    return IndexSpec(settings.dataset, settings.encoder, settings.indexer, settings.hops, settings.hub_cap, fingerprint)
-
-
-def read_local_meta(folder: Path) -> dict[str, Any] | None:
-    """The metadata an index build left in its local folder, if any."""
-    path = folder / META_FILE
-    return json.loads(path.read_text()) if path.is_file() else None
-
-
-def is_complete(meta: dict[str, Any] | None, spec: IndexSpec) -> bool:
-    """Whether metadata records a finished build of exactly this spec."""
-    return bool(meta and meta.get("spec") == asdict(spec) and meta.get("complete"))
-
-
 def compute_layers(graph: KnowledgeGraph, spec: IndexSpec, settings: Settings) -> dict[str, np.ndarray]:
     """Encode entity and relation texts, then build every hop layer; returns named unit-vector matrices."""
+    from kragrec.retrieval.encoder import load_text_encoder  # torch: only when the vectors are computed
+
     encoder = load_text_encoder(spec.encoder, settings.cache_dir)
     texts = encoder.encode(graph.entity_texts, batch_size=128, show_progress=True)
     relations = encoder.encode([relation_text(r) for r in graph.relations])
@@ -146,21 +105,20 @@ def build_index(settings: Settings, force: bool = False) -> IndexReport:
 def _build_index(settings: Settings, force: bool) -> IndexReport:
     started = time.perf_counter()
     spec = current_spec(settings)
+    ensure_export(spec.encoder, settings.cache_dir)  # the query-time encoder: retrieval then never imports torch
     folder = index_dir(settings, spec)
     local_meta = read_local_meta(folder)
     complete = not force and is_complete(local_meta, spec) and (folder / VECTORS_FILE).is_file()
     if complete and store_is_complete(settings, spec, local_meta):
         assert local_meta is not None
+        if read_graph_snapshot(folder / GRAPH_FILE, spec.graph_fingerprint) is None:  # an index built before snapshots
+            write_graph_snapshot(_read_graph(settings), folder / GRAPH_FILE)
         seconds = {"check": time.perf_counter() - started}
         return IndexReport(spec, local_meta["points"], local_meta["dim"], True, seconds, describe_store(settings))
     if force and (folder / META_FILE).is_file():
         (folder / META_FILE).unlink()
     seconds: dict[str, float] = {}
-    store = open_graph_store(settings, read_only=True)
-    try:
-        graph = read_knowledge_graph(store)
-    finally:
-        store.close()
+    graph = _read_graph(settings)
     seconds["read graph"] = time.perf_counter() - started
     vectors = _load_or_compute_vectors(graph, spec, settings, folder)
     seconds["vectors"] = time.perf_counter() - started - sum(seconds.values())
@@ -180,8 +138,17 @@ def _build_index(settings: Settings, force: bool) -> IndexReport:
     finally:
         vector_store.close()
     seconds["search index"] = time.perf_counter() - store_started - seconds["upsert"]
+    write_graph_snapshot(graph, folder / GRAPH_FILE)
     write_json(folder / META_FILE, meta)
     return IndexReport(spec, points, dim, False, seconds, describe_store(settings))
+
+
+def _read_graph(settings: Settings) -> KnowledgeGraph:
+    store = open_graph_store(settings, read_only=True)
+    try:
+        return read_knowledge_graph(store)
+    finally:
+        store.close()
 
 
 def store_is_complete(settings: Settings, spec: IndexSpec, local_meta: dict[str, Any] | None) -> bool:

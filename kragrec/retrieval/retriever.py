@@ -9,11 +9,11 @@ from __future__ import annotations
 import time
 from collections.abc import Sequence
 from dataclasses import dataclass, field
+from typing import Protocol
 
 import numpy as np
 
 from kragrec.config import Settings
-from kragrec.retrieval.encoder import TextEncoder
 from kragrec.retrieval.graph_view import KnowledgeGraph
 from kragrec.retrieval.policy import items_to_augment
 from kragrec.retrieval.subgraph import GraphFeatures, SubGraph, SubGraphExtractor
@@ -39,6 +39,14 @@ class Retrieval:
     timings: dict[str, float] = field(default_factory=dict)
 
 
+class SentenceEncoder(Protocol):
+    """What retrieval needs of an encoder: texts in, float32 unit vectors out (one row per text)."""
+
+    def encode(self, texts: list[str], batch_size: int = 64) -> np.ndarray:
+        """Embed texts, returned in the input order."""
+        ...
+
+
 def retrieval_query_text(history_texts: Sequence[str]) -> str:
     """The re-ranking query of K-RagRec eq. 6, built from the user's history."""
     return f"What is the top recommended movie for the user who watched {', '.join(history_texts)}?"
@@ -53,7 +61,7 @@ class Retriever:
         graph: KnowledgeGraph,
         layers: list[np.ndarray],
         relation_vectors: np.ndarray,
-        encoder: TextEncoder,
+        encoder: SentenceEncoder,
         vector_store: VectorStore,
         collection: str,
         extractor: SubGraphExtractor,

@@ -15,9 +15,9 @@ from kragrec.config import Settings
 from kragrec.errors import KragrecError
 from kragrec.files import write_json
 from kragrec.graph.backends import open_graph_store
-from kragrec.retrieval.encoder import load_text_encoder
-from kragrec.retrieval.graph_view import read_knowledge_graph
-from kragrec.retrieval.index_builder import (
+from kragrec.retrieval.graph_view import read_graph_snapshot, read_knowledge_graph
+from kragrec.retrieval.index_spec import (
+    GRAPH_FILE,
     VECTORS_FILE,
     IndexSpec,
     current_spec,
@@ -25,6 +25,7 @@ from kragrec.retrieval.index_builder import (
     is_complete,
     read_local_meta,
 )
+from kragrec.retrieval.query_encoder import load_query_encoder
 from kragrec.retrieval.retriever import Candidate, Retriever
 from kragrec.retrieval.subgraph import SubGraph, SubGraphExtractor
 from kragrec.vectors.backends import open_vector_store, opens_cheaply, store_identity
@@ -120,8 +121,8 @@ def open_retriever(settings: Settings, persist_cache: bool = True) -> Iterator[R
     store = open_graph_store(settings, read_only=True)
     vector_store = LazyVectorStore(settings)
     try:
-        graph = read_knowledge_graph(store)
-        encoder = load_text_encoder(spec.encoder, settings.cache_dir)
+        graph = read_graph_snapshot(folder / GRAPH_FILE, spec.graph_fingerprint) or read_knowledge_graph(store)
+        encoder = load_query_encoder(spec.encoder, settings.cache_dir)
         extractor = SubGraphExtractor(store, settings.fanout)
         retriever = Retriever(
             settings,

@@ -4,12 +4,14 @@ from __future__ import annotations
 
 from collections import defaultdict
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 import numpy as np
-import torch
-from torch_geometric.data import Data
 
 from kragrec.graph.store import GraphStore
+
+if TYPE_CHECKING:
+    from torch_geometric.data import Data
 
 Edge = tuple[str, str, str]  # (head id, relation type, tail id), as stored
 
@@ -35,6 +37,9 @@ class GraphFeatures:
 
     def data(self, subgraph: SubGraph) -> Data:
         """PyG Data: x = layer-0 vectors, edges in both directions, edge_attr = relation embeddings."""
+        import torch  # here, not at the top: retrieval alone (kragrec retrieve) never needs torch
+        from torch_geometric.data import Data
+
         local = {node: n for n, node in enumerate(subgraph.nodes)}
         x = torch.from_numpy(self.node_vectors[[self.row_of[node] for node in subgraph.nodes]])
         heads = [local[h] for h, _, _ in subgraph.edges]
@@ -71,10 +76,13 @@ class SubGraphExtractor:
         self.round_trips += 1
         found: dict[str, dict[str, list[Edge]]] = {node: defaultdict(list) for node in missing}
         for row in self.store.run("entity_neighbours", {"ids": missing}):
-            node, edge = row["node"], (row["head"], row["type"], row["tail"])
-            neighbour = row["tail"] if row["head"] == node else row["head"]
-            if neighbour != node:
-                found[node][neighbour].append(edge)
+            head, tail = row["head"], row["tail"]
+            if head == tail:
+                continue
+            edge = (head, row["type"], tail)
+            for node, neighbour in ((head, tail), (tail, head)):
+                if node in found:
+                    found[node][neighbour].append(edge)
         for node, neighbours in found.items():
             self._adjacency[node] = {n: sorted(set(edges)) for n, edges in sorted(neighbours.items())}
 
