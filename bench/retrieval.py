@@ -313,6 +313,7 @@ def main() -> None:
             return
 
         texts = [retrieval_query_text([retriever.graph.items[i].text for i in s["history"]]) for s in samples]
+        retriever.query_vectors.clear()
         began = time.perf_counter()
         retriever.encode_queries(texts)
         encode_per_sample = (time.perf_counter() - began) / len(samples)

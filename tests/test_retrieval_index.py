@@ -22,7 +22,7 @@ from kragrec.loading.loader import load_kg
 from kragrec.retrieval import index_builder
 from kragrec.retrieval.graph_view import KnowledgeGraph, read_graph_snapshot, read_knowledge_graph
 from kragrec.retrieval.index_builder import build_index
-from kragrec.retrieval.index_spec import GRAPH_FILE, current_spec, index_dir
+from kragrec.retrieval.index_spec import GRAPH_FILE, current_spec, index_dir, read_item_queries
 from kragrec.retrieval.retriever import retrieval_query_text
 from kragrec.retrieval.session import open_retriever
 from kragrec.retrieval.subgraph import SubGraphExtractor
@@ -348,3 +348,18 @@ def test_readers_open_the_graph_snapshot_of_the_same_load(indexed):
     assert build_index(indexed).up_to_date
     restored = read_graph_snapshot(path, spec.graph_fingerprint)
     assert restored is not None and restored.entity_ids == graph.entity_ids and restored.items == graph.items
+
+
+def test_the_index_saves_every_items_query_vector(indexed):
+    spec = current_spec(indexed)
+    saved = read_item_queries(index_dir(indexed, spec))
+    with open_retriever(indexed, persist_cache=False) as retriever:
+        items = sorted(retriever.graph.items)
+        assert sorted(saved) == items
+        encoded = retriever.encoder.encode([retriever.graph.items[item].text for item in items])
+        np.testing.assert_allclose(np.stack([saved[item] for item in items]), encoded, atol=1e-6)
+        retriever.clear_caches()
+        retriever.item_queries.clear()  # encoded again on the fly: the same hits
+        fresh = retriever.hits_for_items(items)
+    with open_retriever(indexed, persist_cache=False) as retriever:
+        assert retriever.hits_for_items(items) == fresh

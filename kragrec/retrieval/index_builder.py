@@ -11,7 +11,7 @@ import numpy as np
 
 from kragrec.config import Settings
 from kragrec.errors import KragrecError
-from kragrec.files import write_json
+from kragrec.files import replace_file_atomically, write_json
 from kragrec.graph.backends import open_graph_store
 from kragrec.retrieval.graph_view import (
     KnowledgeGraph,
@@ -23,6 +23,7 @@ from kragrec.retrieval.graph_view import (
 from kragrec.retrieval.hop_field import hop_field_layers, official_layers
 from kragrec.retrieval.index_spec import (
     GRAPH_FILE,
+    ITEM_QUERIES_FILE,
     META_FILE,
     VECTORS_FILE,
     IndexSpec,
@@ -31,7 +32,7 @@ from kragrec.retrieval.index_spec import (
     is_complete,
     read_local_meta,
 )
-from kragrec.retrieval.query_encoder import ensure_export
+from kragrec.retrieval.query_encoder import ensure_export, load_query_encoder
 from kragrec.vectors.backends import describe_store, open_vector_store
 from kragrec.vectors.store import VectorStore
 from kragrec.writer_lock import data_dir_writer
@@ -111,8 +112,12 @@ def _build_index(settings: Settings, force: bool) -> IndexReport:
     complete = not force and is_complete(local_meta, spec) and (folder / VECTORS_FILE).is_file()
     if complete and store_is_complete(settings, spec, local_meta):
         assert local_meta is not None
-        if read_graph_snapshot(folder / GRAPH_FILE, spec.graph_fingerprint) is None:  # an index built before snapshots
-            write_graph_snapshot(_read_graph(settings), folder / GRAPH_FILE)
+        graph = read_graph_snapshot(folder / GRAPH_FILE, spec.graph_fingerprint)
+        if graph is None:  # an index built before snapshots
+            graph = _read_graph(settings)
+            write_graph_snapshot(graph, folder / GRAPH_FILE)
+        if not (folder / ITEM_QUERIES_FILE).is_file():  # or before item query vectors
+            write_item_queries(graph, spec, settings, folder)
         seconds = {"check": time.perf_counter() - started}
         return IndexReport(spec, local_meta["points"], local_meta["dim"], True, seconds, describe_store(settings))
     if force and (folder / META_FILE).is_file():
@@ -139,8 +144,18 @@ def _build_index(settings: Settings, force: bool) -> IndexReport:
         vector_store.close()
     seconds["search index"] = time.perf_counter() - store_started - seconds["upsert"]
     write_graph_snapshot(graph, folder / GRAPH_FILE)
+    write_item_queries(graph, spec, settings, folder)
     write_json(folder / META_FILE, meta)
     return IndexReport(spec, points, dim, False, seconds, describe_store(settings))
+
+
+def write_item_queries(graph: KnowledgeGraph, spec: IndexSpec, settings: Settings, folder: Path) -> None:
+    """Encode every item's query text (title and year) once, with the query-time encoder, into the index folder:
+    item-level search then needs no encoder pass (only a sample's re-ranking query does)."""
+    items = sorted(graph.items)
+    vectors = load_query_encoder(spec.encoder, settings.cache_dir).encode([graph.items[i].text for i in items])
+    with replace_file_atomically(folder / ITEM_QUERIES_FILE) as partial, partial.open("wb") as handle:
+        np.savez(handle, items=np.array(items), vectors=vectors)
 
 
 def _read_graph(settings: Settings) -> KnowledgeGraph:

@@ -9,6 +9,8 @@ from dataclasses import asdict, dataclass
 from pathlib import Path
 from typing import Any
 
+import numpy as np
+
 from kragrec.config import Settings
 from kragrec.graph.backends import open_graph_store
 from kragrec.retrieval.graph_view import graph_fingerprint
@@ -16,6 +18,7 @@ from kragrec.retrieval.graph_view import graph_fingerprint
 VECTORS_FILE = "vectors.npz"
 META_FILE = "meta.json"
 GRAPH_FILE = "graph.json"  # the graph as read when the index was built (graph_view.write_graph_snapshot)
+ITEM_QUERIES_FILE = "item_queries.npz"  # every item's query vector (its title and year, encoded), by item id
 
 
 @dataclass(frozen=True)
@@ -71,3 +74,12 @@ def read_local_meta(folder: Path) -> dict[str, Any] | None:
 def is_complete(meta: dict[str, Any] | None, spec: IndexSpec) -> bool:
     """Whether metadata records a finished build of exactly this spec."""
     return bool(meta and meta.get("spec") == asdict(spec) and meta.get("complete"))
+
+
+def read_item_queries(folder: Path) -> dict[str, np.ndarray]:
+    """The item query vectors `kragrec index` saved in an index folder (none when it saved none)."""
+    path = folder / ITEM_QUERIES_FILE
+    if not path.is_file():
+        return {}
+    with np.load(path) as stored:
+        return dict(zip(stored["items"].tolist(), stored["vectors"], strict=True))

@@ -65,6 +65,7 @@ class Retriever:
         vector_store: VectorStore,
         collection: str,
         extractor: SubGraphExtractor,
+        item_queries: dict[str, np.ndarray] | None = None,
     ) -> None:
         self.settings = settings
         self.graph = graph
@@ -84,9 +85,12 @@ class Retriever:
         self.item_hits: dict[str, list[Candidate]] = {}
         self.subgraphs: dict[tuple[str, int], SubGraph] = {}
         self.query_vectors: dict[str, np.ndarray] = {}
+        # Item query vectors: saved by `kragrec index` (index content, not a cache), or encoded when first needed.
+        self.item_queries: dict[str, np.ndarray] = dict(item_queries or {})
 
     def clear_caches(self) -> None:
-        """Forget every cached result, so the next retrieval runs cold (encoder, vector search, Cypher)."""
+        """Forget every cached result (item hits, sub-graphs, encoded sample queries), so the next retrieval runs
+        cold: the sample's query encoding, vector search and Cypher. The item query vectors of the index stay."""
         self.item_hits.clear()
         self.subgraphs.clear()
         self.query_vectors.clear()
@@ -101,7 +105,11 @@ class Retriever:
         """Top-k (entity, layer) vectors per item, from the cache or one batched vector-store request."""
         missing = [item for item in dict.fromkeys(items) if item not in self.item_hits]
         if missing:
-            queries = self.encoder.encode([self.graph.items[item].text for item in missing])
+            unencoded = [item for item in missing if item not in self.item_queries]
+            if unencoded:
+                encoded = self.encoder.encode([self.graph.items[item].text for item in unencoded])
+                self.item_queries.update(zip(unencoded, encoded, strict=True))
+            queries = np.stack([self.item_queries[item] for item in missing])
             found = self.vector_store.search(self.collection, queries, self.vector_names, self.settings.top_k)
             for item, hits in zip(missing, found, strict=True):
                 self.item_hits[item] = [Candidate(h.point_id, int(h.vector_name[3:]), h.score) for h in hits]

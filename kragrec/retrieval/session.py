@@ -23,6 +23,7 @@ from kragrec.retrieval.index_spec import (
     current_spec,
     index_dir,
     is_complete,
+    read_item_queries,
     read_local_meta,
 )
 from kragrec.retrieval.query_encoder import load_query_encoder
@@ -133,6 +134,7 @@ def open_retriever(settings: Settings, persist_cache: bool = True) -> Iterator[R
             vector_store,  # type: ignore[arg-type]
             spec.collection,
             extractor,
+            read_item_queries(folder),
         )
         key = _cache_key(settings, spec)
         path = cache_path(settings, spec)
