@@ -362,4 +362,7 @@ def test_the_index_saves_every_items_query_vector(indexed):
         retriever.item_queries.clear()  # encoded again on the fly: the same hits
         fresh = retriever.hits_for_items(items)
     with open_retriever(indexed, persist_cache=False) as retriever:
-        assert retriever.hits_for_items(items) == fresh
+        saved_hits = retriever.hits_for_items(items)
+    for item in items:
+        assert [(c.row, c.layer) for c in saved_hits[item]] == [(c.row, c.layer) for c in fresh[item]]
+        assert [c.score for c in saved_hits[item]] == pytest.approx([c.score for c in fresh[item]], abs=1e-6)
