@@ -40,6 +40,16 @@ def discard_interrupted_load(settings: Settings) -> None:
 
 
 @contextmanager
+def reading_graph_store(settings: Settings) -> Iterator[GraphStore]:
+    """The settings' graph store opened read-only, closed when the block ends."""
+    store = open_graph_store(settings, read_only=True)
+    try:
+        yield store
+    finally:
+        store.close()
+
+
+@contextmanager
 def graph_store_for_loading(settings: Settings, fresh: bool) -> Iterator[GraphStore]:
     """A store to load into: the embedded one is staged and swapped in on success; Neo4j is written in place."""
     if settings.backend == "neo4j":

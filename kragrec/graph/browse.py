@@ -8,7 +8,7 @@ from typing import Any
 
 from kragrec.config import Settings
 from kragrec.errors import KragrecError
-from kragrec.graph.backends import open_graph_store
+from kragrec.graph.backends import reading_graph_store
 from kragrec.graph.counts import GraphCounts, graph_counts
 from kragrec.graph.query_guard import read_only_parameters
 
@@ -32,11 +32,8 @@ def parse_params(pairs: Sequence[str]) -> dict[str, Any]:
 
 def store_counts(settings: Settings) -> GraphCounts:
     """Node and relationship counts of the settings' store."""
-    store = open_graph_store(settings, read_only=True)
-    try:
+    with reading_graph_store(settings) as store:
         return graph_counts(store)
-    finally:
-        store.close()
 
 
 def read_only_query(settings: Settings, text: str, params: dict[str, Any]) -> tuple[list[str], list[Sequence[Any]]]:
@@ -46,8 +43,5 @@ def read_only_query(settings: Settings, text: str, params: dict[str, Any]) -> tu
     if missing:
         names = ", ".join(f"${name}" for name in missing)
         raise KragrecError(f"kg query: no value for {names}; pass each as --param NAME=VALUE")
-    store = open_graph_store(settings, read_only=True)
-    try:
+    with reading_graph_store(settings) as store:
         return store.read_query(text, params)
-    finally:
-        store.close()

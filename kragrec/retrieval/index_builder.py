@@ -12,7 +12,7 @@ import numpy as np
 from kragrec.config import Settings
 from kragrec.errors import KragrecError
 from kragrec.files import replace_file_atomically, write_json
-from kragrec.graph.backends import open_graph_store
+from kragrec.graph.backends import reading_graph_store
 from kragrec.retrieval.graph_view import (
     KnowledgeGraph,
     read_graph_snapshot,
@@ -159,11 +159,8 @@ def write_item_queries(graph: KnowledgeGraph, spec: IndexSpec, settings: Setting
 
 
 def _read_graph(settings: Settings) -> KnowledgeGraph:
-    store = open_graph_store(settings, read_only=True)
-    try:
+    with reading_graph_store(settings) as store:
         return read_knowledge_graph(store)
-    finally:
-        store.close()
 
 
 def store_is_complete(settings: Settings, spec: IndexSpec, local_meta: dict[str, Any] | None) -> bool:

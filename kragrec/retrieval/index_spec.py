@@ -12,7 +12,7 @@ from typing import Any
 import numpy as np
 
 from kragrec.config import Settings
-from kragrec.graph.backends import open_graph_store
+from kragrec.graph.backends import reading_graph_store
 from kragrec.retrieval.graph_view import graph_fingerprint
 
 VECTORS_FILE = "vectors.npz"
@@ -57,11 +57,8 @@ def index_dir(settings: Settings, spec: IndexSpec) -> Path:
 
 def current_spec(settings: Settings) -> IndexSpec:
     """The spec the settings ask for, against the graph store's current load."""
-    store = open_graph_store(settings, read_only=True)
-    try:
+    with reading_graph_store(settings) as store:
         fingerprint = graph_fingerprint(store)
-    finally:
-        store.close()
     return IndexSpec(settings.dataset, settings.encoder, settings.indexer, settings.hops, settings.hub_cap, fingerprint)
 
 
