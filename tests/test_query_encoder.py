@@ -6,6 +6,8 @@ from __future__ import annotations
 import json
 import os
 import shutil
+import subprocess
+import sys
 from pathlib import Path
 
 import numpy as np
@@ -67,3 +69,20 @@ def test_a_stale_or_damaged_export_is_made_again(encoder_copy, change):
     np.testing.assert_allclose(again.encode(TEXTS[:2]), reference, atol=1e-6)
     load_query_encoder(name, cache)
     assert exported_at(name, cache) == remade  # current again: opened, not exported
+
+
+def test_processes_that_start_at_once_export_once(encoder_copy, tmp_path):
+    name, _ = encoder_copy
+    cache = tmp_path / "cache"
+    code = (
+        "import sys\nfrom pathlib import Path\nfrom kragrec.retrieval.query_encoder import load_query_encoder\n"
+        "encoder = load_query_encoder(sys.argv[1], Path(sys.argv[2]))\nprint(encoder.encode(['Fargo (1996)'])[0][0])\n"
+    )
+    runs = [subprocess.Popen([sys.executable, "-c", code, name, str(cache)], stdout=subprocess.PIPE, text=True)]
+    runs.append(subprocess.Popen([sys.executable, "-c", code, name, str(cache)], stdout=subprocess.PIPE, text=True))
+    outputs = [run.communicate(timeout=600)[0] for run in runs]
+    assert [run.returncode for run in runs] == [0, 0]
+    assert outputs[0] == outputs[1]
+    assert [path.name for path in (cache / "onnx").iterdir() if not path.name.endswith(".lock")] == [
+        export_folder(name, cache).name
+    ]

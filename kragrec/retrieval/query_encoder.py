@@ -20,6 +20,7 @@ from typing import Any
 
 import numpy as np
 import onnxruntime as ort
+from filelock import FileLock
 from tokenizers import Tokenizer
 
 from kragrec.retrieval.encoder_source import encoder_location, is_offline
@@ -95,14 +96,22 @@ def _current(folder: Path, record: dict[str, Any]) -> bool:
         return False
 
 
+def _export(name: str, cache_dir: Path, folder: Path, record: dict[str, Any], damaged: bool = False) -> None:
+    """Export under a lock beside the folder: one process exports, the others wait and then find it current."""
+    folder.parent.mkdir(parents=True, exist_ok=True)
+    with FileLock(folder.with_name(f"{folder.name}.lock")):
+        if damaged or not _current(folder, record):
+            from kragrec.retrieval.onnx_export import export_encoder
+
+            export_encoder(name, cache_dir, folder, record)
+
+
 def ensure_export(name: str, cache_dir: Path) -> Path:
     """The folder of the encoder's current ONNX export, exported first (with torch, once) when missing or stale."""
     folder = export_folder(name, cache_dir)
     record = export_record(name, cache_dir)
     if not _current(folder, record):
-        from kragrec.retrieval.onnx_export import export_encoder
-
-        export_encoder(name, cache_dir, folder, record)
+        _export(name, cache_dir, folder, record)
     return folder
 
 
@@ -111,8 +120,6 @@ def load_query_encoder(name: str, cache_dir: Path) -> OnnxTextEncoder:
     folder = ensure_export(name, cache_dir)
     try:
         return _open(folder, name)
-    except Exception:
-        from kragrec.retrieval.onnx_export import export_encoder
-
-        export_encoder(name, cache_dir, folder, export_record(name, cache_dir))
+    except Exception:  # onnxruntime raises its own untyped errors for a damaged file
+        _export(name, cache_dir, folder, export_record(name, cache_dir), damaged=True)
         return _open(folder, name)
