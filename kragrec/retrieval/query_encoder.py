@@ -13,7 +13,6 @@ from __future__ import annotations
 
 import hashlib
 import json
-import re
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -23,7 +22,7 @@ import onnxruntime as ort
 from filelock import FileLock
 from tokenizers import Tokenizer
 
-from kragrec.retrieval.encoder_source import encoder_location, is_offline
+from kragrec.retrieval.encoder_source import encoder_location, encoder_slug, is_offline
 
 EXPORT_VERSION = 1  # raise when the exported graph's inputs, outputs or pooling change
 MODEL_FILE = "model.onnx"
@@ -35,8 +34,7 @@ INPUTS = ("input_ids", "attention_mask")
 def export_folder(name: str, cache_dir: Path) -> Path:
     """Where the ONNX export of an encoder lives (one folder per encoder name and location)."""
     location = encoder_location(name, cache_dir)
-    slug = re.sub(r"[^A-Za-z0-9]+", "-", Path(name).name or name).strip("-").lower()
-    return cache_dir / "onnx" / f"{slug}-{hashlib.sha256(location.encode()).hexdigest()[:12]}"
+    return cache_dir / "onnx" / f"{encoder_slug(name)}-{hashlib.sha256(location.encode()).hexdigest()[:12]}"
 
 
 def export_record(name: str, cache_dir: Path) -> dict[str, Any]:
@@ -46,9 +44,9 @@ def export_record(name: str, cache_dir: Path) -> dict[str, Any]:
     files = {}
     if is_offline(name, location):
         files = {
-            str(path.relative_to(location)): [path.stat().st_size, path.stat().st_mtime_ns]
+            str(path.relative_to(location)): [stat.st_size, stat.st_mtime_ns]
             for path in sorted(Path(location).rglob("*"))
-            if path.is_file()
+            if path.is_file() and (stat := path.stat())
         }
     return {"version": EXPORT_VERSION, "encoder": name, "location": location, "files": files}
 
