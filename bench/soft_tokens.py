@@ -26,8 +26,8 @@ from kragrec.models.graph_llm import GraphLLM, ModelBatch
 from kragrec.recommenders.llm import trained_model
 from kragrec.recommenders.registry import open_run
 from kragrec.training.dataset import PromptDataset
+from kragrec.training.model_build import build_model
 from kragrec.training.sources import open_sample_source
-from kragrec.training.trainer import build_model
 
 CONDITIONS = ("own", "rotated", "none")
 

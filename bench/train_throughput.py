@@ -29,7 +29,8 @@ from kragrec.models.collate import collate
 from kragrec.models.graph_llm import GraphLLM, ModelBatch
 from kragrec.training.config import TrainConfig
 from kragrec.training.dataset import PromptDataset
-from kragrec.training.trainer import build_model, prepare_training_data
+from kragrec.training.model_build import build_model
+from kragrec.training.trainer import prepare_training_data
 
 
 def matmul_peak(dtype: torch.dtype, size: int = 2048, repeats: int = 5, device: str = "cpu") -> float:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import dataclasses
 import functools
 import inspect
@@ -278,7 +279,6 @@ def retrieve_command(
     from kragrec.data.records import user_record
     from kragrec.render import show_evidence
     from kragrec.retrieval.explain import evidence
-    from kragrec.retrieval.html_view import write_html
     from kragrec.retrieval.session import open_retriever
 
     settings = settings_from()
@@ -290,8 +290,15 @@ def retrieve_command(
     else:
         show_evidence(view)
     if html is not None:
-        write_html(view, html)
-        typer.echo(f"wrote {html}", err=True)
+        _write_html(view, html)
+
+
+def _write_html(view: dict[str, Any], html: Path) -> None:
+    """Write the interactive evidence view (its library is imported only when a page is asked for)."""
+    from kragrec.retrieval.html_view import write_html
+
+    write_html(view, html)
+    typer.echo(f"wrote {html}", err=True)
 
 
 LAUNCH_DEFAULTS = {"accelerator": "cpu", "devices": 1, "bf16": False, "shard": False}  # passed on only when changed
@@ -519,17 +526,50 @@ def recommend_command(
         Path | None, typer.Option("--retriever", help="With --all-items: a sasrec run (default: popularity).")
     ] = None,
     split: Annotated[str, typer.Option("--split", help="Prepared sample: test (default) or valid.")] = "test",
+    server: Annotated[
+        str | None,
+        typer.Option(
+            "--server",
+            envvar="KRAGREC_SERVER",
+            help="Ask a running `kragrec serve` of this run (its URL) instead of loading the model here.",
+        ),
+    ] = None,
 ) -> None:
     """Rank candidates for a user with a trained run; --explain shows the evidence it was given."""
-    from kragrec.recommend import recommend
     from kragrec.render import show_recommendation
-    from kragrec.retrieval.html_view import write_html
 
-    result = recommend(run_dir, settings_from(), user, top, explain or html is not None, all_items, retriever, split)
+    explain = explain or html is not None
+    if server is not None:
+        from kragrec.serve_client import RecommendRequest, recommend_from_server
+
+        chosen = str(retriever.resolve()) if retriever is not None else None
+        request = RecommendRequest(user, top, explain, all_items, chosen, split)
+        result = recommend_from_server(server, run_dir, settings_from(), request)
+    else:
+        from kragrec.recommend import recommend
+
+        result = recommend(run_dir, settings_from(), user, top, explain, all_items, retriever, split)
     show_recommendation(result)
     if html is not None and result.evidence is not None:
-        write_html(result.evidence, html)
-        typer.echo(f"wrote {html}", err=True)
+        _write_html(result.evidence, html)
+
+
+@app.command("serve")
+@uses_settings(GRAPH_STORE, INDEX)
+def serve_command(
+    settings_from: SettingsFrom,
+    run_dir: Annotated[Path, typer.Argument(help="A training run folder (its best checkpoint ranks).")],
+    host: Annotated[str, typer.Option("--host", help="Address to listen on (local only by default).")] = "127.0.0.1",
+    port: Annotated[int, typer.Option("--port", help="Port to listen on (0: any free port).")] = 8765,
+) -> None:
+    """Keep a run's model and retriever loaded and answer `kragrec recommend RUN --server URL` until Ctrl-C."""
+    from kragrec.serve import recommend_server, stop_on_terminate
+
+    stop_on_terminate()
+    with contextlib.suppress(KeyboardInterrupt), recommend_server(run_dir, settings_from(), host, port) as served:
+        typer.echo(f"serving {run_dir} at {served.url} (Ctrl-C stops)", err=True)
+        served.serve_forever()
+    typer.echo("stopped; the retrieval cache is saved", err=True)
 
 
 @bench_app.command("quality")

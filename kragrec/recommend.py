@@ -2,9 +2,10 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
 
 import numpy as np
 
@@ -14,24 +15,14 @@ from kragrec.data.popularity import train_popularity
 from kragrec.data.records import user_record
 from kragrec.data.sample import Record
 from kragrec.errors import KragrecError
-from kragrec.recommenders.contract import CandidateSource
+from kragrec.recommendation import Recommendation
+from kragrec.recommenders.contract import CandidateSource, Recommender
+from kragrec.recommenders.llm import kept_resident
 from kragrec.recommenders.registry import candidate_source, open_run, trained
+from kragrec.recommenders.runs import TrainedRun
 from kragrec.retrieval.explain import evidence
+from kragrec.retrieval.retriever import Retriever
 from kragrec.retrieval.session import open_retriever
-
-
-@dataclass(frozen=True)
-class Recommendation:
-    """A user's ranked candidates (probability among them), the history used, and the evidence when asked:
-    the retrieved sub-graphs (graph, text) or the relation paths the model chose (paths)."""
-
-    user: str
-    target: str | None
-    history: list[str]
-    ranked: list[dict[str, Any]]
-    evidence: dict[str, Any] | None
-    fed: str  # what the method is given besides the prompt: graph, text, paths, none (or sequence for SASRec)
-    paths: list[str] | None = None
 
 
 def candidates_from_all_items(settings: Settings, user: str, count: int, source: CandidateSource | None) -> Record:
@@ -49,6 +40,71 @@ def candidates_from_all_items(settings: Settings, user: str, count: int, source:
     return Record(user, seen[-settings.history :], "", candidates)
 
 
+@dataclass
+class RecommendSession:
+    """A trained run opened for ranking: its recommender and an open retriever, reused across users."""
+
+    run: TrainedRun
+    recommender: Recommender
+    retriever: Retriever
+    connection: Settings
+
+
+@contextmanager
+def open_recommend_session(run_dir: Path, connection: Settings, resident: bool = False) -> Iterator[RecommendSession]:
+    """Open a run and its retriever; `resident` keeps an LLM run's model between calls (kragrec serve)."""
+    run = open_run(run_dir, connection)
+    recommender = trained(run)
+    if resident:
+        recommender = kept_resident(recommender)
+    with open_retriever(run.settings) as retriever:
+        yield RecommendSession(run, recommender, retriever, connection)
+
+
+def recommend_in(
+    session: RecommendSession,
+    user: str,
+    top: int,
+    explain: bool,
+    all_items: bool = False,
+    retriever_dir: Path | None = None,
+    split: str = "test",
+) -> Recommendation:
+    """Rank the prepared candidates of the user's split sample, or with all_items a retriever's top-M unseen items."""
+    settings = session.run.settings
+    if all_items:
+        source = None
+        if retriever_dir is not None:
+            opened = open_run(retriever_dir, session.connection)
+            source = candidate_source(opened, "--retriever", "retrieve from all items")
+        record = candidates_from_all_items(settings, user, settings.candidates, source)
+        split = "all"
+    else:
+        record = user_record(settings, user, split)
+    retriever, recommender = session.retriever, session.recommender
+    scores = recommender.score(split, [record], {}, retriever)
+    probabilities = np.exp(scores.scores[0] - scores.scores[0].max())
+    probabilities /= probabilities.sum()
+    order = np.argsort(-probabilities, kind="stable")[:top]
+    items = retriever.graph.items
+    ranked = [
+        {
+            "item": record.candidates[n],
+            "title": items[record.candidates[n]].text,
+            "probability": float(probabilities[n]),
+            "is_target": record.candidates[n] == record.target,
+        }
+        for n in order
+    ]
+    fed = recommender.fed
+    view = None
+    if explain and fed in ("graph", "text"):
+        view = evidence(retriever, record, retriever.retrieve(record.history))
+    history = [items[i].text for i in record.history]
+    paths = scores.evidence[0] if explain and fed == "paths" else None
+    return Recommendation(user, record.target or None, history, ranked, view, fed, paths)
+
+
 def recommend(
     run_dir: Path,
     connection: Settings,
@@ -59,37 +115,6 @@ def recommend(
     retriever_dir: Path | None = None,
     split: str = "test",
 ) -> Recommendation:
-    """Rank the prepared candidates of the user's split sample, or with all_items a retriever's top-M unseen items."""
-    run = open_run(run_dir, connection)
-    recommender = trained(run)
-    settings = run.settings
-    if all_items:
-        source = None
-        if retriever_dir is not None:
-            source = candidate_source(open_run(retriever_dir, connection), "--retriever", "retrieve from all items")
-        record = candidates_from_all_items(settings, user, settings.candidates, source)
-        split = "all"
-    else:
-        record = user_record(settings, user, split)
-    with open_retriever(settings) as retriever:
-        scores = recommender.score(split, [record], {}, retriever)
-        probabilities = np.exp(scores.scores[0] - scores.scores[0].max())
-        probabilities /= probabilities.sum()
-        order = np.argsort(-probabilities, kind="stable")[:top]
-        items = retriever.graph.items
-        ranked = [
-            {
-                "item": record.candidates[n],
-                "title": items[record.candidates[n]].text,
-                "probability": float(probabilities[n]),
-                "is_target": record.candidates[n] == record.target,
-            }
-            for n in order
-        ]
-        fed = recommender.fed
-        view = None
-        if explain and fed in ("graph", "text"):
-            view = evidence(retriever, record, retriever.retrieve(record.history))
-        history = [items[i].text for i in record.history]
-    paths = scores.evidence[0] if explain and fed == "paths" else None
-    return Recommendation(user, record.target or None, history, ranked, view, fed, paths)
+    """One ranking in a session of its own (recommend_in says what is ranked)."""
+    with open_recommend_session(run_dir, connection) as session:
+        return recommend_in(session, user, top, explain, all_items, retriever_dir, split)

@@ -20,7 +20,7 @@ from kragrec.loading.loader import LoadReport
 if TYPE_CHECKING:  # for annotations only: index_builder loads the vector stores, which `kragrec kg ...` must not
     from kragrec.evaluation.request import EvaluationResult
     from kragrec.graph.export import ExportReport
-    from kragrec.recommend import Recommendation
+    from kragrec.recommendation import Recommendation
     from kragrec.retrieval.index_builder import IndexReport
 
 stdout_console = Console(highlight=False, soft_wrap=True)

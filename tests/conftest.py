@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+import json
 import os
+import subprocess
+import sys
 from pathlib import Path
 from typing import Any
 
@@ -190,3 +193,18 @@ def tiny_runs(tiny_setup):
     launch_training(settings, tiny_config(root, "kragrec-run", epochs=1))
     train_sasrec(settings, root / "sasrec-run", SasrecConfig(hidden=16, epochs=2, val_every=1))
     return settings, root
+
+
+ML_STACK = ("torch", "transformers", "peft", "torch_geometric", "sentence_transformers")
+
+
+def ml_modules_after(arguments: list[str]) -> list[str]:
+    """Run one kragrec command in a fresh interpreter; the ML modules it imported (it must succeed)."""
+    code = (
+        "import json, sys\nfrom kragrec.cli import app\n"
+        f"app({arguments!r}, standalone_mode=False)\n"
+        f"print(json.dumps(sorted(m for m in {ML_STACK!r} if m in sys.modules)))\n"
+    )
+    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=False)
+    assert done.returncode == 0, done.stderr
+    return json.loads(done.stdout.strip().splitlines()[-1])

@@ -16,8 +16,9 @@ from kragrec.models.llm import load_tokenizer
 from kragrec.models.path_preference import RELATION_CLASSES, PathGroup, UserPreference, choose_paths
 from kragrec.paths.finder import open_path_finder
 from kragrec.recommend import recommend
+from kragrec.training.model_build import build_model
 from kragrec.training.path_samples import PathSamples
-from kragrec.training.trainer import build_model, launch_training
+from kragrec.training.trainer import launch_training
 
 from conftest import tiny_config
 

@@ -4,9 +4,6 @@ in the order a newcomer runs them)."""
 
 from __future__ import annotations
 
-import json
-import subprocess
-import sys
 from pathlib import Path
 
 import pytest
@@ -16,22 +13,9 @@ from kragrec.data.registry import register
 from kragrec.loading.loader import load_kg
 from kragrec.retrieval.index_builder import build_index
 
-from conftest import TINY, make_settings
+from conftest import TINY, make_settings, ml_modules_after
 
-ML_STACK = ("torch", "transformers", "peft", "torch_geometric", "sentence_transformers")
 QUERY = "MATCH (g:Genre) RETURN g.name AS genre ORDER BY genre LIMIT 2"
-
-
-def ml_modules_after(arguments: list[str]) -> list[str]:
-    """Run one kragrec command in a fresh interpreter; the ML modules it imported (it must succeed)."""
-    code = (
-        "import json, sys\nfrom kragrec.cli import app\n"
-        f"app({arguments!r}, standalone_mode=False)\n"
-        f"print(json.dumps(sorted(m for m in {ML_STACK!r} if m in sys.modules)))\n"
-    )
-    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=False)
-    assert done.returncode == 0, done.stderr
-    return json.loads(done.stdout.strip().splitlines()[-1])
 
 
 def data_dir_at(folder: Path, state: str) -> Path:

@@ -19,13 +19,9 @@ from kragrec.errors import KragrecError
 from kragrec.models.llm import load_tokenizer
 from kragrec.models.prompt import PromptTokens
 from kragrec.training.config import TrainConfig
+from kragrec.training.model_build import build_model
 from kragrec.training.samples import PromptSample
-from kragrec.training.trainer import (
-    build_model,
-    launch_training,
-    parameter_groups,
-    prepare_training_data,
-)
+from kragrec.training.trainer import launch_training, parameter_groups, prepare_training_data
 
 from conftest import tiny_config
 

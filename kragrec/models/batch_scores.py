@@ -7,7 +7,7 @@ from collections.abc import Iterable, Iterator
 
 import numpy as np
 import torch
-from lightning_fabric.utilities.apply_func import move_data_to_device
+from lightning_utilities.core.apply_func import apply_to_collection
 
 from kragrec.models.graph_llm import GraphLLM, ModelBatch
 
@@ -24,7 +24,7 @@ def scored_batches(
     autocast = torch.autocast(device.type, dtype=torch.bfloat16) if bf16 else contextlib.nullcontext()
     try:
         for batch in batches:
-            moved = move_data_to_device(batch, device)
+            moved = apply_to_collection(batch, torch.Tensor, torch.Tensor.to, device)
             with autocast:
                 scores = model.scores(moved)
             yield moved, scores.float().cpu().numpy()

@@ -25,13 +25,14 @@ from kragrec.models.graph_llm import GraphLLM, TitleHead
 from kragrec.models.llm import load_llm, load_tokenizer
 from kragrec.models.prompt import letter_token_ids
 from kragrec.progress import progress_bar
+from kragrec.recommenders.contract import Recommender
 from kragrec.recommenders.runs import TrainedRun
 from kragrec.retrieval.retriever import Retriever
 from kragrec.retrieval.subgraph import GraphFeatures
 from kragrec.training.config import TrainConfig
 from kragrec.training.dataset import PromptDataset
+from kragrec.training.model_build import build_model
 from kragrec.training.sources import open_sample_source
-from kragrec.training.trainer import build_model, launch_training
 
 
 @dataclass(frozen=True)
@@ -57,6 +58,40 @@ class TrainedLLM:
         parts = read_trained_parts(self.run.checkpoint(self.which))
         model_for = partial(trained_model, self.run, parts=parts)
         return llm_scores(self.run.settings, self.run.config, records, titles, model_for, retriever)
+
+
+class ResidentLLM:
+    """A trained LLM run whose model is built on the first call and kept for the next ones (`kragrec serve`)."""
+
+    def __init__(self, checkpoint: TrainedLLM) -> None:
+        self.checkpoint = checkpoint
+        self.parts = read_trained_parts(checkpoint.run.checkpoint(checkpoint.which))
+        self.model: GraphLLM | None = None
+
+    @property
+    def name(self) -> str:
+        """As the checkpoint's."""
+        return self.checkpoint.name
+
+    @property
+    def fed(self) -> str:
+        """As the checkpoint's."""
+        return self.checkpoint.fed
+
+    def score(self, split: str, records: list[Record], titles: Titles, retriever: Retriever | None = None) -> Scored:
+        """Scores with the kept model, without a progress bar (a server answers one small request at a time)."""
+        run = self.checkpoint.run
+        return llm_scores(run.settings, run.config, records, titles, self._model_for, retriever, show_progress=False)
+
+    def _model_for(self, features: GraphFeatures | None) -> GraphLLM:
+        if self.model is None:
+            self.model = trained_model(self.checkpoint.run, features, self.parts)
+        return self.model
+
+
+def kept_resident(recommender: Recommender) -> Recommender:
+    """The recommender, with an LLM run's model kept between calls; other methods are cheap to rebuild."""
+    return ResidentLLM(recommender) if isinstance(recommender, TrainedLLM) else recommender
 
 
 def trained_model(run: TrainedRun, features: GraphFeatures, parts: TrainedParts) -> GraphLLM:
@@ -107,6 +142,7 @@ def llm_scores(
     titles: Titles,
     model_for: Callable[[GraphFeatures | None], GraphLLM],
     retriever: Retriever | None = None,
+    show_progress: bool = True,
 ) -> Scored:
     """Retrieve as the method does (through `retriever`, or one opened here), build prompts, then score every batch
     (deterministic, as validation does) on the first GPU when there is one, else on the CPU."""
@@ -117,7 +153,7 @@ def llm_scores(
     model = model_for(features).to(device)
     loader = DataLoader(PromptDataset(samples, features), batch_size=config.batch_size, collate_fn=collate)
     batches, evidence = [], []
-    with progress_bar() as bar:
+    with progress_bar(disable=not show_progress) as bar:
         task = bar.add_task("scoring", total=len(samples))
         for batch, scores in scored_batches(model, loader, config.bf16):
             batches.append(scores)
@@ -144,7 +180,10 @@ class LLMTrainer:
         return TrainConfig(**{**before_completion, **train, "run_dir": folder, "betas": tuple(train["betas"])})
 
     def train(self, settings: Settings, run_dir: Path, config: TrainConfig, resume: bool) -> dict[str, Any]:
-        """Fabric training (DDP, sharding, bf16 as the config says)."""
+        """Fabric training (DDP, sharding, bf16 as the config says); Lightning is imported here, so scoring a run
+        (`recommend`, `eval`) never loads it."""
+        from kragrec.training.trainer import launch_training
+
         return launch_training(settings, config, resume=resume)
 
     def open(self, run: TrainedRun, which: str) -> TrainedLLM:

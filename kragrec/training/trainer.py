@@ -16,7 +16,6 @@ from torch.utils.data import DataLoader
 from kragrec.config import Settings
 from kragrec.data.popularity import popularity_metrics, train_popularity
 from kragrec.data.records import evaluation_records, training_records
-from kragrec.data.registry import open_dataset
 from kragrec.errors import KragrecError
 from kragrec.files import jsonable, write_json
 from kragrec.library_output import inherit_library_output
@@ -25,17 +24,13 @@ from kragrec.metrics import chance_metrics, metrics_from_ranks, target_ranks
 from kragrec.models.batch_scores import scored_batches
 from kragrec.models.checkpoint import load_trained_parts, save_trained_parts
 from kragrec.models.collate import collate
-from kragrec.models.graph_encoder import GraphEncoder, Projector
-from kragrec.models.graph_llm import GraphLLM, LoraSettings, TitleHead
-from kragrec.models.llm import load_llm, load_tokenizer
-from kragrec.models.path_llm import PathLLM
-from kragrec.models.path_preference import UserPreference
-from kragrec.models.prompt import letter_token_ids
+from kragrec.models.graph_llm import GraphLLM
 from kragrec.progress import progress_bar
 from kragrec.retrieval.subgraph import GraphFeatures
 from kragrec.training.config import TrainConfig
 from kragrec.training.dataset import EpochOrder, PromptDataset
 from kragrec.training.loop import TrainingLoop
+from kragrec.training.model_build import build_model
 from kragrec.training.run_folder import RunFolder
 from kragrec.training.samples import PromptSample
 from kragrec.training.schedule import warmup_cosine
@@ -58,45 +53,6 @@ def prepare_training_data(settings: Settings, config: TrainConfig) -> TrainingDa
         train = source.samples(training_records(settings, config.max_train, config.train_candidates), training=True)
         valid = source.samples(evaluation_records(settings, "valid", config.max_valid), training=False)
         return TrainingData(train, valid, source.features, train_popularity(settings))
-
-
-def build_model(settings: Settings, config: TrainConfig, features: GraphFeatures | None) -> GraphLLM:
-    """The LLM (frozen or LoRA) with a fresh graph encoder and projector when the method uses the KG, or the
-    path-reading LLM with a fresh preference module for LKG-RAG."""
-    llm = load_llm(config.llm, settings.cache_dir, config.llm_dtype, shard=config.shard)
-    tokenizer = load_tokenizer(config.llm, settings.cache_dir)
-    targets = tuple(name.strip() for name in config.lora_targets.split(",") if name.strip())
-    lora = LoraSettings(config.lora_r, config.lora_alpha, config.lora_dropout, targets)
-    letters = letter_token_ids(tokenizer, settings.candidates)
-    title_head = TitleHead(config.title_scale, config.lm_weight) if config.answer == "title" else None
-    if config.evidence == "paths":
-        preference = None
-        if config.path_select == "learned":
-            preference = UserPreference(len(open_dataset(settings, settings.dataset).users), config.user_dim)
-        return PathLLM(llm, letters, preference, config.mode, lora, config.answer_loss, title_head)
-    encoder = projector = None
-    if config.uses_graph:
-        assert features is not None
-        encoder = GraphEncoder(
-            features.node_vectors.shape[1],
-            features.relation_vectors.shape[1],
-            hidden=config.gnn_hidden,
-            layers=config.gnn_layers,
-            heads=config.gnn_heads,
-        )
-        projector = Projector(config.gnn_hidden, llm.config.hidden_size)
-    return GraphLLM(
-        llm,
-        letters,
-        encoder,
-        projector,
-        config.mode,
-        config.soft_tokens,
-        lora,
-        config.soft_norm,
-        config.answer_loss,
-        title_head,
-    )
 
 
 def evaluate(model: GraphLLM, loader: DataLoader, bf16: bool) -> tuple[dict[str, float], np.ndarray]:
