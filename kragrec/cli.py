@@ -536,19 +536,19 @@ def recommend_command(
     ] = None,
 ) -> None:
     """Rank candidates for a user with a trained run; --explain shows the evidence it was given."""
+    from kragrec.recommendation import RecommendRequest
     from kragrec.render import show_recommendation
 
-    explain = explain or html is not None
+    chosen = str(retriever.resolve()) if retriever is not None else None
+    request = RecommendRequest(user, top, explain or html is not None, all_items, chosen, split)
     if server is not None:
-        from kragrec.serve_client import RecommendRequest, recommend_from_server
+        from kragrec.serve_client import recommend_from_server
 
-        chosen = str(retriever.resolve()) if retriever is not None else None
-        request = RecommendRequest(user, top, explain, all_items, chosen, split)
         result = recommend_from_server(server, run_dir, settings_from(), request)
     else:
         from kragrec.recommend import recommend
 
-        result = recommend(run_dir, settings_from(), user, top, explain, all_items, retriever, split)
+        result = recommend(run_dir, settings_from(), request)
     show_recommendation(result)
     if html is not None and result.evidence is not None:
         _write_html(result.evidence, html)

@@ -15,7 +15,7 @@ from kragrec.data.popularity import train_popularity
 from kragrec.data.records import user_record
 from kragrec.data.sample import Record
 from kragrec.errors import KragrecError
-from kragrec.recommendation import Recommendation
+from kragrec.recommendation import Recommendation, RecommendRequest
 from kragrec.recommenders.contract import CandidateSource, Recommender
 from kragrec.recommenders.llm import kept_resident
 from kragrec.recommenders.registry import candidate_source, open_run, trained
@@ -61,21 +61,14 @@ def open_recommend_session(run_dir: Path, connection: Settings, resident: bool =
         yield RecommendSession(run, recommender, retriever, connection)
 
 
-def recommend_in(
-    session: RecommendSession,
-    user: str,
-    top: int,
-    explain: bool,
-    all_items: bool = False,
-    retriever_dir: Path | None = None,
-    split: str = "test",
-) -> Recommendation:
-    """Rank the prepared candidates of the user's split sample, or with all_items a retriever's top-M unseen items."""
-    settings = session.run.settings
-    if all_items:
+def recommend_in(session: RecommendSession, request: RecommendRequest) -> Recommendation:
+    """Rank the prepared candidates of the user's split sample, or with all_items a retriever's top-M unseen items
+    (a sasrec run, else popularity)."""
+    settings, user, split = session.run.settings, request.user, request.split
+    if request.all_items:
         source = None
-        if retriever_dir is not None:
-            opened = open_run(retriever_dir, session.connection)
+        if request.retriever is not None:
+            opened = open_run(Path(request.retriever), session.connection)
             source = candidate_source(opened, "--retriever", "retrieve from all items")
         record = candidates_from_all_items(settings, user, settings.candidates, source)
         split = "all"
@@ -85,7 +78,7 @@ def recommend_in(
     scores = recommender.score(split, [record], {}, retriever)
     probabilities = np.exp(scores.scores[0] - scores.scores[0].max())
     probabilities /= probabilities.sum()
-    order = np.argsort(-probabilities, kind="stable")[:top]
+    order = np.argsort(-probabilities, kind="stable")[: request.top]
     items = retriever.graph.items
     ranked = [
         {
@@ -98,23 +91,14 @@ def recommend_in(
     ]
     fed = recommender.fed
     view = None
-    if explain and fed in ("graph", "text"):
+    if request.explain and fed in ("graph", "text"):
         view = evidence(retriever, record, retriever.retrieve(record.history))
     history = [items[i].text for i in record.history]
-    paths = scores.evidence[0] if explain and fed == "paths" else None
+    paths = scores.evidence[0] if request.explain and fed == "paths" else None
     return Recommendation(user, record.target or None, history, ranked, view, fed, paths)
 
 
-def recommend(
-    run_dir: Path,
-    connection: Settings,
-    user: str,
-    top: int,
-    explain: bool,
-    all_items: bool = False,
-    retriever_dir: Path | None = None,
-    split: str = "test",
-) -> Recommendation:
+def recommend(run_dir: Path, connection: Settings, request: RecommendRequest) -> Recommendation:
     """One ranking in a session of its own (recommend_in says what is ranked)."""
     with open_recommend_session(run_dir, connection) as session:
-        return recommend_in(session, user, top, explain, all_items, retriever_dir, split)
+        return recommend_in(session, request)

@@ -16,7 +16,8 @@ from kragrec.config import Settings
 from kragrec.data.records import evaluation_records
 from kragrec.errors import KragrecError
 from kragrec.recommend import RecommendSession, open_recommend_session, recommend_in
-from kragrec.serve_client import RecommendRequest, server_identity
+from kragrec.recommendation import RecommendRequest
+from kragrec.serve_client import server_identity
 
 
 class RecommendServer(HTTPServer):
@@ -47,16 +48,7 @@ class RecommendHandler(BaseHTTPRequestHandler):
         elif url.path == "/recommend":
             try:
                 request = RecommendRequest.from_query(parse_qs(url.query, keep_blank_values=True))
-                retriever = Path(request.retriever) if request.retriever else None
-                result = recommend_in(
-                    self.server.session,
-                    request.user,
-                    request.top,
-                    request.explain,
-                    request.all_items,
-                    retriever,
-                    request.split,
-                )
+                result = recommend_in(self.server.session, request)
             except KragrecError as error:
                 self._reply(400, {"error": str(error)})
                 return
@@ -105,4 +97,4 @@ def warm_up(session: RecommendSession) -> None:
     """Build the model (and load the encoder) by ranking one prepared test sample."""
     records = evaluation_records(session.run.settings, "test", 1)
     if records:
-        recommend_in(session, records[0].user, 1, False)
+        recommend_in(session, RecommendRequest(records[0].user, top=1))

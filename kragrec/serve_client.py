@@ -6,52 +6,14 @@ from __future__ import annotations
 import json
 import urllib.error
 import urllib.request
-from dataclasses import asdict, dataclass, fields
 from pathlib import Path
 from typing import Any
-from urllib.parse import urlencode
 
 from kragrec.config import Settings, public_url
 from kragrec.errors import KragrecError
-from kragrec.recommendation import Recommendation
+from kragrec.recommendation import Recommendation, RecommendRequest
 
 REQUEST_TIMEOUT_S = 600.0  # a first request builds the model; later ones take about a second
-
-
-@dataclass(frozen=True)
-class RecommendRequest:
-    """What `kragrec recommend` asks for, besides the run."""
-
-    user: str
-    top: int = 10
-    explain: bool = False
-    all_items: bool = False
-    retriever: str | None = None  # a sasrec run folder (with all_items)
-    split: str = "test"
-
-    def query(self) -> str:
-        """The URL query string."""
-        values = {name: value for name, value in asdict(self).items() if value is not None}
-        return urlencode({name: int(v) if isinstance(v, bool) else v for name, v in values.items()})
-
-    @classmethod
-    def from_query(cls, params: dict[str, list[str]]) -> RecommendRequest:
-        """Parse what query() wrote; a KragrecError naming the parameter when one is missing or malformed."""
-        known = {field.name: field for field in fields(cls)}
-        unknown = sorted(set(params) - set(known))
-        if unknown:
-            raise KragrecError(f"unknown request parameter {unknown[0]!r}: parameters are {', '.join(known)}")
-        if "user" not in params:
-            raise KragrecError("request parameter 'user' is missing")
-        values: dict[str, Any] = {}
-        for name, (raw, *_) in params.items():
-            kind = known[name].type
-            if kind == "int" and not raw.lstrip("-").isdigit():
-                raise KragrecError(f"request parameter {name!r}: {raw!r} is not an integer")
-            if kind == "bool" and raw not in ("0", "1"):
-                raise KragrecError(f"request parameter {name!r}: {raw!r} is not 0 or 1")
-            values[name] = int(raw) if kind == "int" else raw == "1" if kind == "bool" else raw
-        return cls(**values)
 
 
 def server_identity(run_dir: Path, settings: Settings) -> dict[str, str | None]:

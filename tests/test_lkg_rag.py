@@ -16,6 +16,7 @@ from kragrec.models.llm import load_tokenizer
 from kragrec.models.path_preference import RELATION_CLASSES, PathGroup, UserPreference, choose_paths
 from kragrec.paths.finder import open_path_finder
 from kragrec.recommend import recommend
+from kragrec.recommendation import RecommendRequest
 from kragrec.training.model_build import build_model
 from kragrec.training.path_samples import PathSamples
 from kragrec.training.trainer import launch_training
@@ -111,5 +112,5 @@ def test_lkg_rag_trains_checkpoints_and_evaluates(tiny_setup, tmp_path, select):
         # answers) ends at the candidate's title, not at a letter the prompt never shows
         assert all(re.fullmatch(r"[^(].* -> .+", line) for line in row["evidence"])
         assert not any(re.search(r" -> \([A-Z]\) ", line) for line in row["evidence"])
-    explained = recommend(config.run_dir, settings, rows[0]["user"], top=3, explain=True)
+    explained = recommend(config.run_dir, settings, RecommendRequest(rows[0]["user"], top=3, explain=True))
     assert explained.fed == "paths" and explained.paths == rows[0]["evidence"]

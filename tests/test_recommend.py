@@ -10,6 +10,7 @@ from kragrec.cli import app
 from kragrec.errors import KragrecError
 from kragrec.files import read_jsonl
 from kragrec.recommend import recommend
+from kragrec.recommendation import RecommendRequest
 from kragrec.training.trainer import launch_training
 
 from conftest import tiny_config
@@ -26,7 +27,7 @@ def runs(tiny_runs):
 def test_ranks_the_prepared_candidates_with_probabilities(runs):
     settings, root = runs
     sample = next(r for r in read_jsonl(settings.prepared_dir / "test.jsonl"))
-    result = recommend(root / "kragrec-run", settings, sample["user"], top=10, explain=False)
+    result = recommend(root / "kragrec-run", settings, RecommendRequest(sample["user"], top=10))
     assert len(result.ranked) == 10 and result.target == sample["target"]
     probabilities = [entry["probability"] for entry in result.ranked]
     assert probabilities == sorted(probabilities, reverse=True) and sum(probabilities) <= 1 + 1e-6
@@ -37,9 +38,11 @@ def test_ranks_the_prepared_candidates_with_probabilities(runs):
 def test_explain_shows_the_subgraphs_fed_to_a_kg_method_only(runs):
     settings, root = runs
     users = [r["user"] for r in read_jsonl(settings.prepared_dir / "test.jsonl")]
-    views = [recommend(root / "kragrec-run", settings, u, top=3, explain=True).evidence for u in users]
+    views = [
+        recommend(root / "kragrec-run", settings, RecommendRequest(u, top=3, explain=True)).evidence for u in users
+    ]
     assert all(v is not None for v in views) and any(v["subgraphs"] for v in views)
-    plain = recommend(root / "rec-nokg", settings, users[0], top=3, explain=True)
+    plain = recommend(root / "rec-nokg", settings, RecommendRequest(users[0], top=3, explain=True))
     assert plain.evidence is None and plain.fed == "none"
 
 
@@ -47,8 +50,8 @@ def test_explain_shows_the_subgraphs_fed_to_a_kg_method_only(runs):
 def test_all_items_candidates_are_items_the_user_never_rated(runs, retriever):
     settings, root = runs
     user = read_jsonl(settings.prepared_dir / "test.jsonl")[0]["user"]
-    retriever_dir = root / retriever if retriever else None
-    result = recommend(root / "kragrec-run", settings, user, 30, False, all_items=True, retriever_dir=retriever_dir)
+    chosen = str(root / retriever) if retriever else None
+    result = recommend(root / "kragrec-run", settings, RecommendRequest(user, 30, all_items=True, retriever=chosen))
     sequences = user_sequences(settings)
     seen = {sequences.item_of[i] for i in sequences.before["all"][user]}
     assert len(result.ranked) == settings.candidates and not {e["item"] for e in result.ranked} & seen
@@ -58,9 +61,11 @@ def test_all_items_candidates_are_items_the_user_never_rated(runs, retriever):
 def test_unknown_user_and_non_sasrec_retriever_are_refused(runs):
     settings, root = runs
     with pytest.raises(KragrecError, match="has no test sample"):
-        recommend(root / "kragrec-run", settings, "nobody", 5, False)
+        recommend(root / "kragrec-run", settings, RecommendRequest("nobody", 5))
     with pytest.raises(KragrecError, match="a sasrec run is needed"):
-        recommend(root / "kragrec-run", settings, "1", 5, False, all_items=True, retriever_dir=root / "rec-nokg")
+        recommend(
+            root / "kragrec-run", settings, RecommendRequest("1", 5, all_items=True, retriever=str(root / "rec-nokg"))
+        )
 
 
 def test_cli_prints_the_ranking_and_writes_the_html_view(runs, tmp_path):

@@ -20,8 +20,9 @@ from kragrec.cli import app
 from kragrec.errors import KragrecError
 from kragrec.files import read_jsonl
 from kragrec.recommend import recommend
+from kragrec.recommendation import RecommendRequest
 from kragrec.serve import recommend_server
-from kragrec.serve_client import RecommendRequest, recommend_from_server
+from kragrec.serve_client import recommend_from_server
 
 from conftest import ml_modules_after
 
@@ -56,8 +57,9 @@ def test_served_rankings_equal_in_process_ones_and_the_model_is_built_once(serve
     built = server.session.recommender.model
     assert built is not None  # built before the first request
     for user in users:
-        remote = recommend_from_server(server.url, run, settings, RecommendRequest(user, 10, explain=True))
-        local = recommend(run, settings, user, 10, explain=True)
+        request = RecommendRequest(user, 10, explain=True)
+        remote = recommend_from_server(server.url, run, settings, request)
+        local = recommend(run, settings, request)
         assert [e["item"] for e in remote.ranked] == [e["item"] for e in local.ranked]
         assert [e["probability"] for e in remote.ranked] == pytest.approx([e["probability"] for e in local.ranked])
         assert (remote.user, remote.target, remote.history, remote.fed) == (
@@ -77,7 +79,7 @@ def test_all_items_with_a_retriever_run_is_served(served):
     user = read_jsonl(settings.prepared_dir / "test.jsonl")[0]["user"]
     request = RecommendRequest(user, 5, all_items=True, retriever=str(root / "sasrec-run"))
     remote = recommend_from_server(server.url, root / "kragrec-run", settings, request)
-    local = recommend(root / "kragrec-run", settings, user, 5, False, all_items=True, retriever_dir=root / "sasrec-run")
+    local = recommend(root / "kragrec-run", settings, request)
     assert [e["item"] for e in remote.ranked] == [e["item"] for e in local.ranked] and remote.target is None
 
 
