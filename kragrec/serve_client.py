@@ -1,5 +1,5 @@
-"""The `recommend --server` side of `kragrec serve`: the request's parameters, the server's identity, and one
-ranking fetched over local HTTP (nothing here imports the ML stack)."""
+"""The `recommend --server` side of `kragrec serve`: the server's identity, and one ranking fetched over local HTTP
+(nothing here imports the ML stack)."""
 
 from __future__ import annotations
 
