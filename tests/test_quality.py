@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import dataclasses
 import json
+import re
 
 import pytest
 
@@ -51,6 +52,10 @@ def test_every_method_and_ablation_is_trained_evaluated_and_reported(tiny_setup,
         assert f"| {row['entry']['name']} | {row['report']['metrics']['acc']:.3f} [" in text
     line = next(line for line in text.splitlines() if line.startswith("| k-ragrec-lora |"))
     assert f"| {prior['share']:.2f} |" in line
+    alone = [r["entry"]["name"] for r in rows if not r["entry"]["prior"] and r["entry"]["method"] != "random"]
+    assert "| | " + " | ".join(alone) + " |" in text  # how alike the rows scored alone rank, pairwise
+    popularity_line = next(line for line in text.splitlines() if line.startswith("| popularity | —"))
+    assert len(re.findall(r"\| (?:0|1)\.\d\d · -?[01]\.\d\d", popularity_line)) == len(alone) - 1
     assert (tmp_path / "quality.png").read_bytes()[:4] == b"\x89PNG"
 
     again = run_quality(settings, budget, work, ablations=True)  # everything done: read back, nothing rerun

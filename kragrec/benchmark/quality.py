@@ -210,7 +210,12 @@ def finished_row(entry: Entry, budget: QualityBudget, work_dir: Path) -> dict[st
         return None
     results = {step: json.loads(path.read_text(encoding="utf-8"))["result"] for step, path in records.items()}
     report = {**results["test"], **({"fictional_first": results["fictional"]} if "fictional" in results else {})}
-    return {"entry": dataclasses.asdict(entry), "report": report, "seconds": _seconds(folder)}
+    return {
+        "entry": dataclasses.asdict(entry),
+        "report": report,
+        "seconds": _seconds(folder),
+        "predictions": str(folder / "eval" / "test" / "predictions.jsonl"),
+    }
 
 
 def _seconds(folder: Path) -> float:

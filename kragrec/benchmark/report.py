@@ -6,6 +6,7 @@ import subprocess
 from pathlib import Path
 from typing import Any
 
+from kragrec.evaluation.agreement import ranking_agreement, read_rankings
 from kragrec.evaluation.intervals import with_interval
 from kragrec.metrics import METRIC_NAMES
 
@@ -45,6 +46,34 @@ def _table(rows: list[dict[str, Any]], extra: bool) -> list[str]:
     return lines
 
 
+def _agreement_table(rows: list[dict[str, Any]]) -> list[str]:
+    """How alike the rows scored alone (no collaborative prior; random left out) rank the test lists, pairwise."""
+    alone = [r for r in rows if not r["entry"]["prior"] and r["entry"]["method"] != "random"]
+    if len(alone) < 2:
+        return []
+    rankings = {r["entry"]["name"]: read_rankings(Path(r["predictions"])) for r in alone}
+    names = list(rankings)
+    lines = [
+        "## How alike the rows scored alone rank",
+        "",
+        "Each cell: the share of test users for whom both rows rank the same candidate first · the mean Spearman "
+        "correlation of their scores over each user's list.",
+        "",
+        "| | " + " | ".join(names) + " |",
+        "|" + "---|" * (len(names) + 1),
+    ]
+    for name in names:
+        cells = []
+        for other in names:
+            if other == name:
+                cells.append("—")
+            else:
+                agreement = ranking_agreement(rankings[name], rankings[other])
+                cells.append(f"{agreement.same_first:.2f} · {agreement.spearman:.2f}")
+        lines.append(f"| {name} | " + " | ".join(cells) + " |")
+    return lines
+
+
 def write_quality_markdown(path: Path, rows: list[dict[str, Any]], context: dict[str, Any]) -> None:
     """The report: command, wall time, budget, settings, commit, then the main table, ablations and chance."""
     main = [r for r in rows if not r["entry"]["ablation"]]
@@ -71,6 +100,8 @@ def write_quality_markdown(path: Path, rows: list[dict[str, Any]], context: dict
     ]
     if ablations:
         lines += ["", "## Ablations of k-ragrec-lora", "", *_table(ablations, extra=False)]
+    if agreement := _agreement_table(rows):
+        lines += ["", *agreement]
     lines += ["", *context.get("notes", [])]
     path.parent.mkdir(parents=True, exist_ok=True)
     path.write_text("\n".join(lines).rstrip() + "\n", encoding="utf-8")
