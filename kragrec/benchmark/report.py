@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import itertools
 import subprocess
 from pathlib import Path
 from typing import Any
@@ -62,15 +63,12 @@ def _agreement_table(rows: list[dict[str, Any]]) -> list[str]:
         "| | " + " | ".join(names) + " |",
         "|" + "---|" * (len(names) + 1),
     ]
+    cells = {}
+    for left, right in itertools.combinations(names, 2):  # the table is symmetric: each pair is measured once
+        agreement = ranking_agreement(rankings[left], rankings[right])
+        cells[left, right] = cells[right, left] = f"{agreement.same_first:.2f} · {agreement.spearman:.2f}"
     for name in names:
-        cells = []
-        for other in names:
-            if other == name:
-                cells.append("—")
-            else:
-                agreement = ranking_agreement(rankings[name], rankings[other])
-                cells.append(f"{agreement.same_first:.2f} · {agreement.spearman:.2f}")
-        lines.append(f"| {name} | " + " | ".join(cells) + " |")
+        lines.append(f"| {name} | " + " | ".join(cells.get((name, other), "—") for other in names) + " |")
     return lines
 
 

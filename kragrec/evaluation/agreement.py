@@ -3,7 +3,6 @@ first, and the mean Spearman correlation of their scores (ties share their avera
 
 from __future__ import annotations
 
-import json
 import math
 from dataclasses import dataclass
 from pathlib import Path
@@ -11,6 +10,7 @@ from pathlib import Path
 import numpy as np
 
 from kragrec.errors import KragrecError
+from kragrec.files import read_jsonl
 
 
 @dataclass(frozen=True)
@@ -24,13 +24,10 @@ class Agreement:
 
 def read_rankings(predictions: Path) -> dict[str, tuple[list[str], np.ndarray]]:
     """A predictions.jsonl as sample user -> (candidates, scores); a score written as null (non-finite) is -inf."""
-    rankings = {}
-    with predictions.open(encoding="utf-8") as lines:
-        for line in lines:
-            row = json.loads(line)
-            scores = np.array([-math.inf if s is None else s for s in row["scores"]], dtype=np.float64)
-            rankings[row["user"]] = (row["candidates"], scores)
-    return rankings
+    return {
+        row["user"]: (row["candidates"], np.array([-math.inf if s is None else s for s in row["scores"]], np.float64))
+        for row in read_jsonl(predictions)
+    }
 
 
 def average_ranks(scores: np.ndarray) -> np.ndarray:
