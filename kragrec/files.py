@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import dataclasses
+import gzip
 import hashlib
 import json
 import os
@@ -54,9 +55,22 @@ def write_json(path: Path, record: Any) -> None:
 
 
 def read_jsonl(path: Path) -> list[Any]:
-    """All records of a JSON-lines file."""
-    with Path(path).open(encoding="utf-8") as handle:
+    """All records of a JSON-lines file (gzip-compressed when its name ends in .gz)."""
+    path = Path(path)
+    opener = gzip.open if path.suffix == ".gz" else open
+    with opener(path, "rt", encoding="utf-8") as handle:
         return [json.loads(line) for line in handle if line.strip()]
+
+
+def gzip_file(source: Path, target: Path) -> None:
+    """Write `source` gzip-compressed to `target`, byte for byte the same for the same content (no timestamp)."""
+    with (
+        replace_file_atomically(target) as partial,
+        Path(source).open("rb") as plain,
+        partial.open("wb") as raw,
+        gzip.GzipFile(fileobj=raw, mode="wb", mtime=0, filename="") as packed,
+    ):
+        shutil.copyfileobj(plain, packed)
 
 
 @contextmanager

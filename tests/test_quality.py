@@ -5,13 +5,16 @@ from __future__ import annotations
 import dataclasses
 import json
 import re
+import shutil
 
 import pytest
 
-from kragrec.benchmark.quality import QualityBudget, _folder_name, entries, run_quality
+from kragrec.benchmark.quality import QualityBudget, entries, folder_name, quality_plan, run_quality
 from kragrec.benchmark.report import write_quality_chart, write_quality_markdown
-from kragrec.benchmark.session import whole_benchmark_command
+from kragrec.benchmark.row_records import ROWS_FOLDER
+from kragrec.benchmark.session import quality_benchmark, whole_benchmark_command
 from kragrec.errors import KragrecError
+from kragrec.files import read_jsonl
 
 
 @pytest.fixture(scope="module")
@@ -37,7 +40,7 @@ def test_every_method_and_ablation_is_trained_evaluated_and_reported(tiny_setup,
     assert prior["valid_acc_by_share"][str(prior["share"])] == max(prior["valid_acc_by_share"].values())
     for entry in entries(ablations=True):  # a trained row's time is the run's own, summed over resumed sessions
         if entry.trains and entry.run_of is None:
-            folder = work / _folder_name(entry)
+            folder = work / folder_name(entry)
             summary = json.loads((folder / "run" / "summary.json").read_text())
             assert json.loads((folder / "train.json").read_text())["seconds"] == summary["train_seconds"] > 0
     context = {
@@ -81,6 +84,47 @@ def test_only_runs_the_named_rows_and_reports_those_finished_before(tiny_setup, 
     assert [r["entry"]["name"] for r in rows] == ["random", "popularity"]
     with pytest.raises(KragrecError, match="--only 'k-ragrec': not a row of the report"):
         run_quality(settings, budget, work, ablations=False, only=("k-ragrec",))
+
+
+def test_finished_rows_are_kept_beside_the_report_and_continue_it_without_their_data_dir(tiny_setup, budget, tmp_path):
+    settings, _ = tiny_setup
+    work, out = settings.data_dir / "quality" / "tiny", tmp_path / "reports"
+    first = quality_benchmark(settings, budget, out, False, True, "kragrec bench quality", ("popularity",))
+    record = out / ROWS_FOLDER / "popularity"
+    assert read_jsonl(record / "predictions.jsonl.gz") == read_jsonl(work / "popularity/eval/test/predictions.jsonl")
+    kept = json.loads((record / "row.json").read_text())
+    assert kept["plan"] == quality_plan(settings, budget) and kept["entry"]["name"] == "popularity"
+    popularity_line = next(line for line in first.read_text().splitlines() if line.startswith("| popularity |"))
+
+    shutil.rmtree(work)  # a checkout without the data dir that ran the row
+    kept["commit"] = "0ld0ne"
+    (record / "row.json").write_text(json.dumps(kept))
+    report = quality_benchmark(settings, budget, out, False, False, "kragrec bench quality", ("llm-zero-shot",))
+    text = report.read_text()
+    assert not (work / "popularity").exists()  # read from its record, not run again
+    assert popularity_line in text.splitlines() and "`0ld0ne` (popularity)" in text
+    assert "| | popularity | llm-zero-shot |" in text  # the recorded predictions take part in the agreement table
+    assert json.loads((out / ROWS_FOLDER / "llm-zero-shot" / "row.json").read_text())["commit"] != "0ld0ne"
+
+    kept["plan"]["budget"]["max_train"] = 4
+    (record / "row.json").write_text(json.dumps(kept))
+    with pytest.raises(KragrecError, match=r"popularity/row.json: this row ran under another budget"):
+        quality_benchmark(settings, budget, out, False, False, "kragrec bench quality", ("random",))
+    quality_benchmark(settings, budget, out, False, True, "kragrec bench quality", ("random",))  # --fresh forgets
+    assert sorted(path.name for path in (out / ROWS_FOLDER).iterdir()) == ["random"]
+
+
+def test_recorded_rows_are_not_run_again_unless_named(tiny_setup, budget):
+    settings, root = tiny_setup
+    work = root / "quality-recorded"
+    recorded = {
+        entry.name: {"entry": dataclasses.asdict(entry), "report": {}, "seconds": 1.0, "commit": "c", "predictions": ""}
+        for entry in entries(ablations=False)
+    }
+    rows = run_quality(settings, budget, work, ablations=False, fresh=True, recorded=recorded)
+    assert rows == list(recorded.values()) and not (work / "random").exists()
+    rows = run_quality(settings, budget, work, ablations=False, only=("random",), recorded=recorded)
+    assert rows[0]["report"]["samples"] == 6 and rows[1:] == list(recorded.values())[1:]
 
 
 @pytest.mark.parametrize(

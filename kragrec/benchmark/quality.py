@@ -98,7 +98,8 @@ def entries(ablations: bool) -> list[Entry]:
     return [*MAIN, *(ABLATIONS if ablations else ())]
 
 
-def _folder_name(entry: Entry) -> str:
+def folder_name(entry: Entry) -> str:
+    """The entry's folder in the data dir's benchmark and among the recorded rows."""
     return entry.name.replace(" --", "__").replace(" -", "_without_").replace(" ", "_")
 
 
@@ -142,9 +143,9 @@ def _train(entry: Entry, settings: Settings, budget: QualityBudget, run_dir: Pat
 
 def run_entry(entry: Entry, settings: Settings, budget: QualityBudget, work_dir: Path) -> dict[str, Any]:
     """Train (if needed) and evaluate one entry on the test lists; with hallucination test for main methods."""
-    folder = work_dir / _folder_name(entry)
+    folder = work_dir / folder_name(entry)
     owner = _row(entry.run_of) if entry.run_of else entry  # the row whose run this one evaluates
-    trained = work_dir / _folder_name(owner)
+    trained = work_dir / folder_name(owner)
     settings = dataclasses.replace(settings, **owner.settings)
     if "indexer" in owner.settings:
         build_index(settings)
@@ -190,7 +191,7 @@ def _row(name: str) -> Entry:
 
 def _prior_run(work_dir: Path) -> Path:
     """The sasrec row's run, which rows with a prior mix in; a one-line error until that row has been trained."""
-    run = work_dir / _folder_name(_row(PRIOR_ROW)) / "run"
+    run = work_dir / folder_name(_row(PRIOR_ROW)) / "run"
     if not RunFolder(run).checkpoint("best").is_dir():
         raise KragrecError(f"{run}: rows with the collaborative prior need the {PRIOR_ROW} row first (--only sasrec)")
     return run
@@ -203,7 +204,7 @@ def _fictional(entry: Entry, budget: QualityBudget) -> int:
 
 def finished_row(entry: Entry, budget: QualityBudget, work_dir: Path) -> dict[str, Any] | None:
     """The entry's row read back from its recorded steps, or None while any step is still to run."""
-    folder = work_dir / _folder_name(entry)
+    folder = work_dir / folder_name(entry)
     steps = ["test", *(["fictional"] if _fictional(entry, budget) else [])]
     records = {step: folder / f"{step}.json" for step in steps}
     if not all(path.is_file() for path in records.values()):
@@ -222,6 +223,12 @@ def _seconds(folder: Path) -> float:
     return sum(json.loads(p.read_text(encoding="utf-8"))["seconds"] for p in folder.glob("*.json"))
 
 
+def quality_plan(settings: Settings, budget: QualityBudget) -> dict[str, Any]:
+    """What every row of one report shares: the defining settings and the budget, as JSON values."""
+    plan = {"settings": defining_settings(settings_record(settings)), "budget": dataclasses.asdict(budget)}
+    return json.loads(json.dumps(plan))
+
+
 def run_quality(
     settings: Settings,
     budget: QualityBudget,
@@ -229,22 +236,25 @@ def run_quality(
     ablations: bool,
     fresh: bool = False,
     only: tuple[str, ...] = (),
+    recorded: dict[str, dict[str, Any]] | None = None,
 ) -> list[dict[str, Any]]:
     """Every entry in order (or only the named ones); finished steps are skipped, so an interrupted benchmark
-    resumes where it stopped. Rows of entries that were not run now are included when they finished earlier."""
+    resumes where it stopped. Rows of entries that were not run now are included when they finished earlier, in
+    work_dir or among the `recorded` rows (by name; such a row is run again only when named in `only`)."""
     known = [entry.name for entry in entries(ablations=True)]
     unknown = [name for name in only if name not in known]
     if unknown:
         raise KragrecError(f"--only {unknown[0]!r}: not a row of the report; rows are " + ", ".join(known))
-    plan = {"settings": defining_settings(settings_record(settings)), "budget": dataclasses.asdict(budget)}
-    _check_plan(work_dir, plan, fresh)
+    _check_plan(work_dir, quality_plan(settings, budget), fresh)
     if fresh:
         for entry in entries(ablations=True):
-            shutil.rmtree(work_dir / _folder_name(entry), ignore_errors=True)
+            shutil.rmtree(work_dir / folder_name(entry), ignore_errors=True)
+    recorded = recorded or {}
     rows = []
     for entry in entries(ablations=True):
-        if entry.name in only or (not only and (ablations or not entry.ablation)):
+        wanted = not only and (ablations or not entry.ablation) and entry.name not in recorded
+        if entry.name in only or wanted:
             rows.append(run_entry(entry, settings, budget, work_dir))
-        elif (row := finished_row(entry, budget, work_dir)) is not None:
+        elif (row := finished_row(entry, budget, work_dir) or recorded.get(entry.name)) is not None:
             rows.append(row)
     return rows

@@ -27,6 +27,17 @@ def _duration(seconds: float) -> str:
     return f"{minutes // 60} h {minutes % 60:02d} min" if minutes >= 60 else f"{minutes} min"
 
 
+def _commits(rows: list[dict[str, Any]], current: str) -> str:
+    """The commit that recorded the rows, or each commit with the rows it recorded (rows read from the data dir alone
+    carry none: they are the current commit's)."""
+    by_commit: dict[str, list[str]] = {}
+    for row in rows:
+        by_commit.setdefault(row.get("commit", current), []).append(row["entry"]["name"])
+    if len(by_commit) == 1:
+        return f"commit `{next(iter(by_commit))}`"
+    return "commits " + "; ".join(f"`{commit}` ({', '.join(names)})" for commit, names in by_commit.items())
+
+
 def _table(rows: list[dict[str, Any]], extra: bool) -> list[str]:
     header = ["method", *(LABELS[n] for n in METRIC_NAMES), "SASRec share"]
     if extra:
@@ -81,7 +92,7 @@ def write_quality_markdown(path: Path, rows: list[dict[str, Any]], context: dict
         f"# Recommendation quality on {context['dataset']}",
         "",
         f"Produced by `{context['command']}` in {_duration(context['wall_seconds'])} of compute "
-        f"({context['machine']}), commit `{context['commit']}`, seed {context['seed']}.",
+        f"({context['machine']}), {_commits(rows, context['commit'])}, seed {context['seed']}.",
         f"Test split, {first['samples']} users (seeded subset), {context['candidates']} sampled candidates each "
         "(the same lists for every method); 95 % bootstrap intervals over users "
         f"({first['bootstrap']['resamples']} resamples). Model selection used the validation split only.",

@@ -6,9 +6,11 @@ import dataclasses
 import os
 import platform
 from pathlib import Path
+from typing import Any
 
-from kragrec.benchmark.quality import QualityBudget, entries, run_quality
+from kragrec.benchmark.quality import Entry, QualityBudget, entries, folder_name, quality_plan, run_quality
 from kragrec.benchmark.report import commit_id, write_quality_chart, write_quality_markdown
+from kragrec.benchmark.row_records import forget_rows, record_row, recorded_rows
 from kragrec.config import Settings
 from kragrec.data.fetch import fetch_packaged
 from kragrec.data.prepare import prepare
@@ -47,6 +49,20 @@ def whole_benchmark_command(arguments: list[str]) -> str:
     return " ".join(["kragrec", *kept])
 
 
+def _kept(
+    row: dict[str, Any], out: Path, recorded: dict[str, dict[str, Any]], plan: dict[str, Any], commit: str
+) -> dict[str, Any]:
+    """The row with the commit that recorded it; a row finished in the data dir is recorded beside the report now,
+    unless the same result is recorded there already."""
+    if "commit" in row:  # read from its record
+        return row
+    kept = recorded.get(row["entry"]["name"])
+    if kept is not None and kept["report"] == row["report"]:
+        return {**row, "commit": kept["commit"]}
+    record_row(out, folder_name(Entry(**row["entry"])), row, plan, commit)
+    return {**row, "commit": commit}
+
+
 def quality_benchmark(
     settings: Settings,
     budget: QualityBudget,
@@ -59,7 +75,13 @@ def quality_benchmark(
     """Run the benchmark (or only the named rows) under settings.data_dir/quality and write out/quality.md and
     out/quality.png with every finished row."""
     ensure_pipeline(settings)
-    rows = run_quality(settings, budget, settings.data_dir / "quality" / settings.dataset, ablations, fresh, only)
+    plan, commit = quality_plan(settings, budget), commit_id(Path(__file__).parent)
+    if fresh:
+        forget_rows(out)
+    recorded = recorded_rows(out, plan)
+    work_dir = settings.data_dir / "quality" / settings.dataset
+    rows = run_quality(settings, budget, work_dir, ablations, fresh, only, recorded)
+    rows = [_kept(row, out, recorded, plan, commit) for row in rows]
     reported = {row["entry"]["name"] for row in rows}
     missing = [entry.name for entry in entries(ablations) if entry.name not in reported]
     context = {
@@ -67,7 +89,7 @@ def quality_benchmark(
         "command": command,
         "wall_seconds": sum(row["seconds"] for row in rows),
         "machine": f"{platform.machine()}, {os.cpu_count()} CPU cores, no GPU",
-        "commit": commit_id(Path(__file__).parent),
+        "commit": commit,
         "seed": settings.seed,
         "candidates": settings.candidates,
         "budget": dataclasses.asdict(budget),
