@@ -60,6 +60,9 @@ def test_every_method_and_ablation_is_trained_evaluated_and_reported(tiny_setup,
     popularity_line = next(line for line in text.splitlines() if line.startswith("| popularity | —"))
     assert len(re.findall(r"\| (?:0|1)\.\d\d · -?[01]\.\d\d", popularity_line)) == len(alone) - 1
     assert (tmp_path / "quality.png").read_bytes()[:4] == b"\x89PNG"
+    write_quality_markdown(tmp_path / "ablations.md", [r for r in rows if r["entry"]["ablation"]], context)
+    text = (tmp_path / "ablations.md").read_text()  # a report of ablations only has no empty main table
+    assert "No main row has run yet." in text and "cold-start ACC" not in text and "| k-ragrec-lora -rerank |" in text
 
     again = run_quality(settings, budget, work, ablations=True)  # everything done: read back, nothing rerun
     assert [r["report"] for r in again] == [r["report"] for r in rows]

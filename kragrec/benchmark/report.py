@@ -99,7 +99,7 @@ def write_quality_markdown(path: Path, rows: list[dict[str, Any]], context: dict
         "",
         "Budget: " + ", ".join(f"{k} {v}" for k, v in context["budget"].items()) + ".",
         "",
-        *_table(main, extra=True),
+        *(_table(main, extra=True) if main else ["No main row has run yet."]),
         "",
         "Chance: " + ", ".join(f"{LABELS[n]} {first['chance'][n]:.3f}" for n in METRIC_NAMES) + ".",
         f"Cold start: the {first['cold_start']['share']:.0%} of test users whose target has the fewest train ratings. "
