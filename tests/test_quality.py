@@ -128,6 +128,13 @@ def test_recorded_rows_are_not_run_again_unless_named(tiny_setup, budget):
     assert rows == list(recorded.values()) and not (work / "random").exists()
     rows = run_quality(settings, budget, work, ablations=False, only=("random",), recorded=recorded)
     assert rows[0]["report"]["samples"] == 6 and rows[1:] == list(recorded.values())[1:]
+    # a row with the prior needs the sasrec row's run: recorded, but not in this data dir, so it runs first
+    rows = run_quality(
+        settings, budget, work, ablations=False, only=("llm-zero-shot --prior sasrec",), recorded=recorded
+    )
+    by_name = {row["entry"]["name"]: row for row in rows}
+    assert by_name["sasrec"]["report"]["samples"] == 6 and (work / "sasrec" / "run").is_dir()
+    assert by_name["llm-zero-shot --prior sasrec"]["report"]["prior"]["run"] == str(work / "sasrec" / "run")
 
 
 @pytest.mark.parametrize(

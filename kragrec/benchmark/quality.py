@@ -141,15 +141,16 @@ def _train(entry: Entry, settings: Settings, budget: QualityBudget, run_dir: Pat
     return registry.train(settings, run_dir, {"method": entry.method, **chosen}, resume=resume)
 
 
-def run_entry(entry: Entry, settings: Settings, budget: QualityBudget, work_dir: Path) -> dict[str, Any]:
-    """Train (if needed) and evaluate one entry on the test lists; with hallucination test for main methods."""
+def run_entry(entry: Entry, settings: Settings, budget: QualityBudget, work_dir: Path) -> None:
+    """Train (if needed) and evaluate one entry on the test lists, with the hallucination test for main methods;
+    each step is recorded under work_dir (finished_row reads them back)."""
     folder = work_dir / folder_name(entry)
     owner = _row(entry.run_of) if entry.run_of else entry  # the row whose run this one evaluates
     trained = work_dir / folder_name(owner)
+    prior = _prior_run(settings, budget, work_dir) if entry.prior else None
     settings = dataclasses.replace(settings, **owner.settings)
     if "indexer" in owner.settings:
         build_index(settings)
-    prior = _prior_run(work_dir) if entry.prior else None
 
     def evaluate(injected: int) -> dict[str, Any]:
         out = folder / "eval" / (f"test-fictional{injected}" if injected else "test")
@@ -180,20 +181,18 @@ def run_entry(entry: Entry, settings: Settings, budget: QualityBudget, work_dir:
     _timed(folder, "test", lambda: evaluate(0))
     if _fictional(entry, budget):
         _timed(folder, "fictional", lambda: evaluate(_fictional(entry, budget))["fictional_first"])
-    row = finished_row(entry, budget, work_dir)
-    assert row is not None, "every step of the entry has just been recorded"
-    return row
 
 
 def _row(name: str) -> Entry:
     return next(entry for entry in entries(ablations=True) if entry.name == name)
 
 
-def _prior_run(work_dir: Path) -> Path:
-    """The sasrec row's run, which rows with a prior mix in; a one-line error until that row has been trained."""
+def _prior_run(settings: Settings, budget: QualityBudget, work_dir: Path) -> Path:
+    """The sasrec row's run, which rows with a prior mix in; that row is run first when the data dir lacks its run
+    (when it has not run yet, or was read from its record)."""
     run = work_dir / folder_name(_row(PRIOR_ROW)) / "run"
     if not RunFolder(run).checkpoint("best").is_dir():
-        raise KragrecError(f"{run}: rows with the collaborative prior need the {PRIOR_ROW} row first (--only sasrec)")
+        run_entry(_row(PRIOR_ROW), settings, budget, work_dir)
     return run
 
 
@@ -250,11 +249,9 @@ def run_quality(
         for entry in entries(ablations=True):
             shutil.rmtree(work_dir / folder_name(entry), ignore_errors=True)
     recorded = recorded or {}
-    rows = []
     for entry in entries(ablations=True):
         wanted = not only and (ablations or not entry.ablation) and entry.name not in recorded
         if entry.name in only or wanted:
-            rows.append(run_entry(entry, settings, budget, work_dir))
-        elif (row := finished_row(entry, budget, work_dir) or recorded.get(entry.name)) is not None:
-            rows.append(row)
-    return rows
+            run_entry(entry, settings, budget, work_dir)
+    finished = (finished_row(entry, budget, work_dir) or recorded.get(entry.name) for entry in entries(True))
+    return [row for row in finished if row is not None]
