@@ -106,14 +106,14 @@ def folder_name(entry: Entry) -> str:
 def _check_plan(work_dir: Path, plan: dict[str, Any], fresh: bool) -> None:
     """Refuse to mix results of another budget into this report."""
     path = work_dir / "plan.json"
-    if path.is_file() and not fresh and _recorded_plan(path) != plan:
+    if path.is_file() and not fresh and recorded_plan(json.loads(path.read_text(encoding="utf-8"))) != plan:
         raise KragrecError(f"{path}: earlier results used another budget or settings; rerun with --fresh")
     work_dir.mkdir(parents=True, exist_ok=True)
     write_json(path, plan)
 
 
-def _recorded_plan(path: Path) -> dict[str, Any]:
-    recorded = json.loads(path.read_text(encoding="utf-8"))
+def recorded_plan(recorded: dict[str, Any]) -> dict[str, Any]:
+    """A plan as recorded earlier, comparable with quality_plan: a setting added since reads as its default."""
     return {**recorded, "settings": defining_settings(recorded["settings"])}
 
 

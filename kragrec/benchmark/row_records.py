@@ -8,6 +8,7 @@ import shutil
 from pathlib import Path
 from typing import Any
 
+from kragrec.benchmark.quality import recorded_plan
 from kragrec.errors import KragrecError
 from kragrec.files import gzip_file, replace_dir_atomically, write_json
 
@@ -31,13 +32,13 @@ def recorded_rows(out: Path, plan: dict[str, Any]) -> dict[str, dict[str, Any]]:
     for path in sorted((out / ROWS_FOLDER).glob(f"*/{ROW_FILE}")):
         try:
             record = json.loads(path.read_text(encoding="utf-8"))
-            recorded_plan, entry = record["plan"], record["entry"]
+            plan_then, entry = recorded_plan(record["plan"]), record["entry"]
             row = {"entry": entry, "report": record["report"], "seconds": record["seconds"]}
             row |= {"commit": record["commit"], "predictions": str(path.parent / PREDICTIONS_FILE)}
         except (OSError, ValueError, KeyError, TypeError) as error:
             problem = f"{path}: not a readable row record ({error}); remove its folder or rerun the row"
             raise KragrecError(problem) from error
-        if recorded_plan != plan:
+        if plan_then != plan:
             raise KragrecError(f"{path}: this row ran under another budget or settings; rerun with --fresh")
         if not Path(row["predictions"]).is_file():
             raise KragrecError(f"{path.parent / PREDICTIONS_FILE}: missing; remove the row's folder or rerun the row")
