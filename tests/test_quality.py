@@ -117,6 +117,30 @@ def test_finished_rows_are_kept_beside_the_report_and_continue_it_without_their_
     assert sorted(path.name for path in (out / ROWS_FOLDER).iterdir()) == ["random"]
 
 
+def test_the_prior_rows_record_keeps_its_run_and_mixed_rows_use_that_run_without_the_data_dir(
+    tiny_setup, budget, tmp_path
+):
+    settings, _ = tiny_setup
+    work, out = settings.data_dir / "quality" / "tiny", tmp_path / "reports"
+    mixed = "llm-zero-shot --prior sasrec"
+    quality_benchmark(settings, budget, out, False, True, "kragrec bench quality", ("sasrec", mixed))
+    kept = out / ROWS_FOLDER / "sasrec" / "run"
+    assert sorted(path.name for path in kept.iterdir()) == [
+        "checkpoints",
+        "config.json",
+        "metrics.jsonl",
+        "summary.json",
+    ]
+    assert [path.name for path in (kept / "checkpoints").iterdir()] == ["best"]  # not the last one, nor evaluations
+    assert not (out / ROWS_FOLDER / "llm-zero-shot__prior_sasrec" / "run").exists()  # only the prior's run is kept
+    first = json.loads((work / "llm-zero-shot__prior_sasrec" / "test.json").read_text())["result"]
+
+    shutil.rmtree(work)  # another machine: the sasrec run comes from its record instead of training again
+    quality_benchmark(settings, budget, out, False, False, "kragrec bench quality", (mixed,))
+    assert not (work / "sasrec" / "train.json").exists() and (work / "sasrec" / "run" / "checkpoints" / "best").is_dir()
+    assert json.loads((work / "llm-zero-shot__prior_sasrec" / "test.json").read_text())["result"] == first
+
+
 def test_recorded_rows_are_not_run_again_unless_named(tiny_setup, budget):
     settings, root = tiny_setup
     work = root / "quality-recorded"

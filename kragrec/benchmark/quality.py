@@ -189,7 +189,7 @@ def _row(name: str) -> Entry:
 
 def _prior_run(settings: Settings, budget: QualityBudget, work_dir: Path) -> Path:
     """The sasrec row's run, which rows with a prior mix in; that row is run first when the data dir lacks its run
-    (when it has not run yet, or was read from its record)."""
+    (when it has not run yet, or its record was made before records kept the run)."""
     run = work_dir / folder_name(_row(PRIOR_ROW)) / "run"
     if not RunFolder(run).checkpoint("best").is_dir():
         run_entry(_row(PRIOR_ROW), settings, budget, work_dir)
@@ -215,6 +215,7 @@ def finished_row(entry: Entry, budget: QualityBudget, work_dir: Path) -> dict[st
         "report": report,
         "seconds": _seconds(folder),
         "predictions": str(folder / "eval" / "test" / "predictions.jsonl"),
+        **({"run": str(folder / "run")} if entry.name == PRIOR_ROW else {}),  # kept with its record (row_records.py)
     }
 
 

@@ -10,7 +10,7 @@ from typing import Any
 
 from kragrec.benchmark.quality import Entry, QualityBudget, entries, folder_name, quality_plan, run_quality
 from kragrec.benchmark.report import commit_id, write_quality_chart, write_quality_markdown
-from kragrec.benchmark.row_records import forget_rows, record_row, recorded_rows
+from kragrec.benchmark.row_records import forget_rows, record_row, recorded_rows, restore_recorded_runs
 from kragrec.config import Settings
 from kragrec.data.fetch import fetch_packaged
 from kragrec.data.prepare import prepare
@@ -53,11 +53,11 @@ def _kept(
     row: dict[str, Any], out: Path, recorded: dict[str, dict[str, Any]], plan: dict[str, Any], commit: str
 ) -> dict[str, Any]:
     """The row with the commit that recorded it; a row finished in the data dir is recorded beside the report now,
-    unless the same result is recorded there already."""
+    unless the same result is recorded there already (with its run, for the prior's row)."""
     if "commit" in row:  # read from its record
         return row
     kept = recorded.get(row["entry"]["name"])
-    if kept is not None and kept["report"] == row["report"]:
+    if kept is not None and kept["report"] == row["report"] and ("run" in kept) == ("run" in row):
         return {**row, "commit": kept["commit"]}
     record_row(out, folder_name(Entry(**row["entry"])), row, plan, commit)
     return {**row, "commit": commit}
@@ -80,6 +80,7 @@ def quality_benchmark(
         forget_rows(out)
     recorded = recorded_rows(out, plan)
     work_dir = settings.data_dir / "quality" / settings.dataset
+    restore_recorded_runs(recorded, work_dir)
     rows = run_quality(settings, budget, work_dir, ablations, fresh, only, recorded)
     rows = [_kept(row, out, recorded, plan, commit) for row in rows]
     reported = {row["entry"]["name"] for row in rows}
