@@ -361,7 +361,11 @@ TRAIN_OPTION = {
     "batch_size": ("--batch-size", int, "Samples per step and rank (default 4)."),
     "grad_accum": ("--grad-accum", int, "Gradient accumulation steps (default 1)."),
     "lr": ("--lr", float, "AdamW learning rate of the LLM's adapter, and default of the others (paper 1e-5)."),
-    "graph_lr": ("--graph-lr", float, "Learning rate of the graph encoder and projector (default --lr)."),
+    "graph_lr": (
+        "--graph-lr",
+        float,
+        "Learning rate of the graph encoder and projector, and of the --collab projector (default --lr).",
+    ),
     "preference_lr": ("--preference-lr", float, "lkg-rag: learning rate of the preference module (default --lr)."),
     "weight_decay": ("--weight-decay", float, "AdamW weight decay (default 0.05)."),
     "warmup_ratio": ("--warmup-ratio", float, "Share of steps with linear warmup (default 0.05)."),
@@ -385,6 +389,12 @@ TRAIN_OPTION = {
         "lkg-rag: learned (user preferences trained by REINFORCE, default) or shortest (the paper's fallback).",
     ),
     "user_dim": ("--user-dim", int, "lkg-rag: user embedding width of the preference module (default 128)."),
+    "collab": (
+        "--collab",
+        str,
+        "A trained sasrec run folder: its item embeddings, projected, as collaborative tokens for the history and "
+        "before each candidate's title (title answer, K-RagRec-family methods; the projector learns at --graph-lr).",
+    ),
 }
 
 

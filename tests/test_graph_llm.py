@@ -2,6 +2,10 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
+from functools import partial
+from pathlib import Path
+
 import pytest
 import torch
 from torch_geometric.data import Data
@@ -13,7 +17,7 @@ from kragrec.models.checkpoint import load_trained_parts, save_trained_parts
 from kragrec.models.choices import DEFAULT_LLM, LETTER_ANSWER, TITLE_ANSWER, AnswerFormat
 from kragrec.models.collate import EncodedSample, collate
 from kragrec.models.graph_encoder import GraphEncoder, Projector
-from kragrec.models.graph_llm import GraphLLM, TitleHead
+from kragrec.models.graph_llm import GraphLLM, ModelBatch, TitleHead
 from kragrec.models.llm import load_tokenizer
 from kragrec.models.prompt import GRAPH_SLOT, letter_token_ids, llamarec_prompt, prompt_tokens, recommendation_prompt
 from kragrec.wheels import unpacked_file
@@ -196,19 +200,25 @@ def test_one_step_lowers_the_loss_on_a_repeated_batch(tokenizer, llm_mode, title
     assert after < before
 
 
-def test_saved_and_reloaded_model_scores_identically(tokenizer, tmp_path):
-    model = tiny_graph_llm(tokenizer, llm_mode="lora").train()
+def assert_reloaded_scores_identically(make_model: Callable[[], GraphLLM], batch: ModelBatch, folder: Path) -> None:
+    """After one training step and save_trained_parts, a freshly built model scores differently until the saved
+    parts are loaded, then exactly alike."""
+    model = make_model().train()
     optimizer = torch.optim.AdamW([p for p in model.parameters() if p.requires_grad], lr=1e-2)
-    batch = collate(samples(tokenizer))
     model.loss(batch).backward()
     optimizer.step()
     model.eval()
-    save_trained_parts(model, tmp_path / "ckpt")
-    restored = tiny_graph_llm(tokenizer, llm_mode="lora", seed=0).eval()
-    assert not torch.equal(restored.scores(batch), model.scores(batch))  # the trained parts differ before loading
-    load_trained_parts(restored, tmp_path / "ckpt")
+    save_trained_parts(model, folder)
+    restored = make_model().eval()
     with torch.no_grad():
+        assert not torch.equal(restored.scores(batch), model.scores(batch))  # the trained parts differ before loading
+        load_trained_parts(restored, folder)
         torch.testing.assert_close(restored.scores(batch), model.scores(batch), atol=0, rtol=0)
+
+
+def test_saved_and_reloaded_model_scores_identically(tokenizer, tmp_path):
+    make_model = partial(tiny_graph_llm, tokenizer, llm_mode="lora")
+    assert_reloaded_scores_identically(make_model, collate(samples(tokenizer)), tmp_path / "ckpt")
     assert (tmp_path / "ckpt" / "adapter" / "adapter_config.json").is_file()
 
 

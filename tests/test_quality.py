@@ -6,11 +6,12 @@ import dataclasses
 import json
 import re
 import shutil
+import subprocess
 
 import pytest
 
 from kragrec.benchmark.quality import QualityBudget, entries, folder_name, quality_plan, run_quality
-from kragrec.benchmark.report import write_quality_chart, write_quality_markdown
+from kragrec.benchmark.report import commit_id, write_quality_chart, write_quality_markdown
 from kragrec.benchmark.row_records import ROWS_FOLDER
 from kragrec.benchmark.session import quality_benchmark, whole_benchmark_command
 from kragrec.errors import KragrecError
@@ -171,3 +172,19 @@ def test_recorded_rows_are_not_run_again_unless_named(tiny_setup, budget):
 )
 def test_the_report_names_the_command_of_every_row_not_the_last_calls_only(arguments):
     assert whole_benchmark_command(arguments) == "kragrec bench quality --data-dir D --out R"
+
+
+def test_a_reports_commit_says_when_tracked_files_were_changed(tmp_path):
+    def git(*arguments: str) -> str:
+        done = subprocess.run(["git", "-C", str(tmp_path), *arguments], capture_output=True, text=True, check=True)
+        return done.stdout.strip()
+
+    git("init", "-q")
+    (tmp_path / "code.py").write_text("A = 1\n")
+    git("add", "code.py")
+    git("-c", "user.name=t", "-c", "user.email=t@t", "commit", "-qm", "first")
+    head = git("rev-parse", "--short=7", "HEAD")
+    assert commit_id(tmp_path) == head
+    (tmp_path / "code.py").write_text("A = 2\n")
+    assert commit_id(tmp_path) == f"{head}-dirty"
+    assert commit_id(tmp_path / "missing") == "unknown"

@@ -13,7 +13,7 @@ from torch import nn
 
 from kragrec.baselines.sasrec import PAD, SASRec, SasrecConfig, right_padded
 from kragrec.config import Settings
-from kragrec.data.dataset import natural_key
+from kragrec.data.dataset import item_rows
 from kragrec.data.popularity import popularity_metrics, train_popularity
 from kragrec.data.records import evaluation_records
 from kragrec.data.registry import open_dataset
@@ -21,12 +21,11 @@ from kragrec.data.sample import Record
 from kragrec.data.splits import leave_one_out
 from kragrec.errors import KragrecError
 from kragrec.metrics import chance_metrics, metrics_from_ranks, target_ranks
+from kragrec.models.collab import SASREC_WEIGHTS
 from kragrec.models.tensor_files import read_torch_file
 from kragrec.progress import progress_bar
 from kragrec.training.loop import TrainingLoop
 from kragrec.training.run_folder import RunFolder
-
-MODEL_FILE = "sasrec.pt"
 
 
 @dataclass(frozen=True)
@@ -46,7 +45,7 @@ class Sequences:
 def user_sequences(settings: Settings) -> Sequences:
     """The leave-one-out split as index sequences; the test prefix includes the valid item."""
     dataset = open_dataset(settings, settings.dataset)
-    index_of = {item: n for n, item in enumerate(sorted(dataset.items, key=natural_key), start=1)}
+    index_of = item_rows(dataset.items)
     splits = leave_one_out(dataset, settings.min_rating)
     train = {s.user: [index_of[i] for i in s.train] for s in splits}
     valid_item = {s.user: [index_of[s.valid]] if s.valid is not None else [] for s in splits}
@@ -146,11 +145,11 @@ class SasrecParts:
 
     def save_weights(self, folder: Path) -> None:
         """The model's state dict."""
-        torch.save(self.model.state_dict(), folder / MODEL_FILE)
+        torch.save(self.model.state_dict(), folder / SASREC_WEIGHTS)
 
     def load_weights(self, folder: Path) -> None:
         """Restore what save_weights wrote."""
-        self.model.load_state_dict(read_torch_file(folder / MODEL_FILE))
+        self.model.load_state_dict(read_torch_file(folder / SASREC_WEIGHTS))
 
     def state(self) -> dict[str, Any]:
         """The optimizer's state and the sample order's generator."""
@@ -209,7 +208,7 @@ def sasrec_config(options: dict[str, Any]) -> SasrecConfig:
 def load_sasrec(folder: Path, num_items: int, config: SasrecConfig) -> SASRec:
     """A trained SASRec from a checkpoint folder, in eval mode."""
     model = SASRec(num_items, config)
-    state = read_torch_file(folder / MODEL_FILE)
+    state = read_torch_file(folder / SASREC_WEIGHTS)
     try:
         model.load_state_dict(state)
     except RuntimeError as error:  # e.g. a run from before the feed-forward width was an option (it was hidden)

@@ -56,6 +56,7 @@ class Entry:
     prior: bool = False  # mix in the sasrec row's scores (evaluation/fusion.py), the share chosen on valid
     run_of: str | None = None  # evaluate this other row's trained run instead of training one
     budgeted: bool = True  # trained under the budget's options (the LLM rows); else with the method's defaults
+    collab: bool = False  # the LLM reads the sasrec row's item embeddings as collaborative tokens (--collab)
 
     @property
     def trains(self) -> bool:
@@ -90,6 +91,8 @@ ABLATIONS = (
     Entry("k-ragrec-lora --soft-tokens mean", "k-ragrec-lora", train={"soft_tokens": "mean"}, ablation=True),
     Entry("k-ragrec-lora --prior none", "k-ragrec-lora", ablation=True, run_of="k-ragrec-lora"),
     Entry("lora-no-kg --prior none", "lora-no-kg", ablation=True, run_of="lora-no-kg"),
+    Entry("lora-no-kg --collab sasrec", "lora-no-kg", ablation=True, collab=True),
+    Entry("k-ragrec-lora --collab sasrec", "k-ragrec-lora", ablation=True, collab=True),
 )
 
 
@@ -133,11 +136,14 @@ def _timed(folder: Path, step: str, work, seconds_of=None) -> Any:
     return result
 
 
-def _train(entry: Entry, settings: Settings, budget: QualityBudget, run_dir: Path) -> dict[str, Any]:
+def _train(
+    entry: Entry, settings: Settings, budget: QualityBudget, run_dir: Path, sasrec_run: Path | None
+) -> dict[str, Any]:
     """Train the entry's run (resuming an interrupted one); its summary."""
     resume = RunFolder(run_dir).checkpoint("last").is_dir()
     options = {k: v for k, v in dataclasses.asdict(budget).items() if k not in ("test_users", "fictional")}
-    chosen = {**options, "checkpoint_every": 25, **entry.train} if entry.budgeted else {}
+    collab = {"collab": str(sasrec_run)} if entry.collab else {}
+    chosen = {**options, "checkpoint_every": 25, **entry.train, **collab} if entry.budgeted else {}
     return registry.train(settings, run_dir, {"method": entry.method, **chosen}, resume=resume)
 
 
@@ -147,7 +153,8 @@ def run_entry(entry: Entry, settings: Settings, budget: QualityBudget, work_dir:
     folder = work_dir / folder_name(entry)
     owner = _row(entry.run_of) if entry.run_of else entry  # the row whose run this one evaluates
     trained = work_dir / folder_name(owner)
-    prior = _prior_run(settings, budget, work_dir) if entry.prior else None
+    sasrec_run = _prior_run(settings, budget, work_dir) if entry.prior or owner.collab else None
+    prior = sasrec_run if entry.prior else None
     settings = dataclasses.replace(settings, **owner.settings)
     if "indexer" in owner.settings:
         build_index(settings)
@@ -175,7 +182,7 @@ def run_entry(entry: Entry, settings: Settings, budget: QualityBudget, work_dir:
         _timed(
             trained,
             "train",
-            lambda: _train(owner, settings, budget, trained / "run"),
+            lambda: _train(owner, settings, budget, trained / "run", sasrec_run),
             seconds_of=lambda summary: summary["train_seconds"],
         )
     _timed(folder, "test", lambda: evaluate(0))
@@ -188,8 +195,8 @@ def _row(name: str) -> Entry:
 
 
 def _prior_run(settings: Settings, budget: QualityBudget, work_dir: Path) -> Path:
-    """The sasrec row's run, which rows with a prior mix in; that row is run first when the data dir lacks its run
-    (when it has not run yet, or its record was made before records kept the run)."""
+    """The sasrec row's run, which rows with a prior mix in and collaborative rows read; that row is run first when
+    the data dir lacks its run (when it has not run yet, or its record was made before records kept the run)."""
     run = work_dir / folder_name(_row(PRIOR_ROW)) / "run"
     if not RunFolder(run).checkpoint("best").is_dir():
         run_entry(_row(PRIOR_ROW), settings, budget, work_dir)

@@ -15,9 +15,13 @@ LABELS = {"acc": "ACC", "recall@3": "R@3", "recall@5": "R@5", "ndcg@10": "NDCG@1
 
 
 def commit_id(folder: Path) -> str:
-    """The git commit of the checkout that produced the report ('unknown' outside a git checkout)."""
+    """The git commit of the checkout that produced the report, "-dirty" appended when tracked files were changed
+    since ('unknown' outside a git checkout)."""
     result = subprocess.run(
-        ["git", "-C", str(folder), "rev-parse", "--short", "HEAD"], capture_output=True, text=True, check=False
+        ["git", "-C", str(folder), "describe", "--always", "--dirty", "--abbrev=7", "--exclude=*"],
+        capture_output=True,
+        text=True,
+        check=False,
     )
     return result.stdout.strip() or "unknown"
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -76,6 +77,11 @@ class Dataset:
 def natural_key(token: str) -> tuple[int, int, str]:
     """Sort key that puts numeric ids in numeric order before other ids."""
     return (0, int(token), "") if token.isdigit() else (1, 0, token)
+
+
+def item_rows(items: Iterable[str]) -> dict[str, int]:
+    """The row of each item in an item-indexed table (SASRec's embeddings): 1..N in natural id order, 0 pads."""
+    return {item: row for row, item in enumerate(sorted(items, key=natural_key), start=1)}
 
 
 def atomic_path(directory: Path, name: str, kind: str) -> Path:

@@ -22,6 +22,8 @@ class EncodedSample:
     num_candidates: int
     user_index: int = -1
     path_groups: tuple[PathGroup, ...] = ()
+    history: tuple[str, ...] = ()  # item ids, read by collaborative tokens
+    candidates: tuple[str, ...] = ()
 
 
 def collate(samples: list[EncodedSample]) -> ModelBatch:
@@ -53,6 +55,8 @@ def collate(samples: list[EncodedSample]) -> ModelBatch:
         option_mask=option_mask,
         users=torch.tensor([s.user_index for s in samples], dtype=torch.long),
         path_groups=[list(s.path_groups) for s in samples],
+        histories=[s.history for s in samples],
+        candidates=[s.candidates for s in samples],
     )
 
 

@@ -17,6 +17,7 @@ from torch import nn
 from transformers import PreTrainedModel
 
 from kragrec.models.choices import ANSWER_LOSSES, LLM_MODES, SOFT_NORMS, SOFT_TOKEN_MODES
+from kragrec.models.collab import CollabTokens
 from kragrec.models.graph_encoder import GraphEncoder, Projector
 from kragrec.models.path_preference import PathGroup
 
@@ -38,6 +39,8 @@ class ModelBatch:
     option_mask: torch.Tensor | None = None  # 1 on real answer tokens
     users: torch.Tensor | None = None  # user indices, for methods that choose relation paths per user
     path_groups: list[list[PathGroup]] | None = None  # per sample, the candidate paths of each history item
+    histories: list[tuple[str, ...]] | None = None  # per sample, its history's item ids (collaborative tokens)
+    candidates: list[tuple[str, ...]] | None = None  # per sample, its candidates' item ids
 
     @property
     def size(self) -> int:
@@ -79,13 +82,17 @@ class GraphLLM(nn.Module):
         soft_norm: str = "embedding",
         answer_loss: str = "vocab",
         title_head: TitleHead | None = None,
+        collab: CollabTokens | None = None,
     ) -> None:
-        """`title_head` None: the letter answer, scored at `letter_ids`."""
+        """`title_head` None: the letter answer, scored at `letter_ids`. `collab`: collaborative tokens in the slot
+        (after any sub-graph tokens) and before each candidate's title (title answer only)."""
         super().__init__()
         if llm_mode not in LLM_MODES or soft_tokens not in SOFT_TOKEN_MODES or soft_norm not in SOFT_NORMS:
             raise ValueError(f"llm_mode {llm_mode!r} / soft_tokens {soft_tokens!r} / soft_norm {soft_norm!r}")
         if answer_loss not in ANSWER_LOSSES:
             raise ValueError(f"answer_loss {answer_loss!r}")
+        if collab is not None and title_head is None:
+            raise ValueError("collaborative tokens need the title answer")
         self.answer_loss = answer_loss
         self.title_head = title_head
         llm.requires_grad_(False)
@@ -108,6 +115,7 @@ class GraphLLM(nn.Module):
         self.projector = projector
         self.soft_tokens = soft_tokens
         self.llm_mode = llm_mode
+        self.collab = collab
         self.register_buffer("letter_ids", torch.tensor(letter_ids, dtype=torch.long), persistent=False)
 
     @property
@@ -142,13 +150,22 @@ class GraphLLM(nn.Module):
 
     def trained_modules(self) -> dict[str, nn.Module]:
         """The modules trained beside the LLM's adapter, by checkpoint name."""
-        parts = (("encoder", self.encoder), ("projector", self.projector))
+        parts = (("encoder", self.encoder), ("projector", self.projector), ("collab", self.collab))
         return {name: module for name, module in parts if module is not None}
 
+    def slot_tokens(self, batch: ModelBatch) -> list[torch.Tensor]:
+        """Each sample's soft tokens in the slot: its sub-graph tokens, then its history's collaborative tokens."""
+        graph = self.graph_tokens(batch)
+        if self.collab is None:
+            return graph
+        assert batch.histories is not None
+        history = self.collab.history_tokens(batch.histories)
+        return [torch.cat([g, h.to(g.dtype)]) for g, h in zip(graph, history, strict=True)]
+
     def _prompt_rows(self, batch: ModelBatch, soft: list[torch.Tensor] | None) -> list[torch.Tensor]:
-        """Each sample's prompt embeddings with its soft tokens in the slot (by default the projected sub-graphs)."""
+        """Each sample's prompt embeddings with its soft tokens in the slot (by default slot_tokens)."""
         embed = self._embeddings()
-        soft = self.graph_tokens(batch) if soft is None else soft
+        soft = self.slot_tokens(batch) if soft is None else soft
         device = embed.weight.device
         return [
             torch.cat([embed(before.to(device)), tokens, embed(after.to(device))])
@@ -179,15 +196,27 @@ class GraphLLM(nn.Module):
         One pass per sample over its prompt followed by all M answers, packed: a 4-D mask lets each answer token
         attend to the prompt and to the earlier tokens of its own answer only, and its positions continue the
         prompt's, so every answer is scored as if it alone followed the prompt (the same numbers as M passes).
+        With collaborative tokens each answer starts with its candidate's token, which is read but not scored.
         """
         assert batch.option_ids is not None and batch.option_mask is not None
         embed = self._embeddings()
         prompts = self._prompt_rows(batch, soft)
         device = embed.weight.device
-        option_ids, real = batch.option_ids.to(device), batch.option_mask.to(device).bool()  # [batch, M, length]
+        option_ids, scored = batch.option_ids.to(device), batch.option_mask.to(device).bool()  # [batch, M, length]
+        answers = embed(option_ids)
+        if self.collab is not None:  # a leading slot per answer: the candidate's token
+            assert batch.candidates is not None
+            lead = self.collab.candidate_tokens(batch.candidates).to(device, answers.dtype)
+            answers = torch.cat([lead[:, :, None], answers], dim=2)
+            option_ids = nn.functional.pad(option_ids, (1, 0))
+            scored = nn.functional.pad(scored, (1, 0))
+            real = scored.clone()
+            real[:, :, 0] = True
+        else:
+            real = scored
         lengths = real.sum(dim=2)
         prompt_lengths = torch.tensor([len(p) for p in prompts], device=device)
-        # where each answer starts in its row, and the row position of every answer token and of its predictor
+        # where each answer starts in its row, and the row position of every answer slot and of its predictor
         starts = prompt_lengths[:, None] + lengths.cumsum(dim=1) - lengths
         step = torch.arange(option_ids.shape[2], device=device)
         token_at = starts[:, :, None] + step
@@ -197,10 +226,8 @@ class GraphLLM(nn.Module):
         positions = torch.zeros((len(prompts), width), dtype=torch.long, device=device)
         rows = []
         for sample, prompt in enumerate(prompts):
-            answers = option_ids[sample][real[sample]]
-            rows.append(
-                nn.functional.pad(torch.cat([prompt, embed(answers)]), (0, 0, 0, width - len(prompt) - len(answers)))
-            )
+            mine = answers[sample][real[sample]]
+            rows.append(nn.functional.pad(torch.cat([prompt, mine]), (0, 0, 0, width - len(prompt) - len(mine))))
             at = token_at[sample][real[sample]]
             segment[sample, : len(prompt)] = 0
             segment[sample, at] = real[sample].nonzero()[:, 0] + 1
@@ -213,13 +240,13 @@ class GraphLLM(nn.Module):
         hidden = self.llm.get_decoder()(
             inputs_embeds=torch.stack(rows), attention_mask=visible[:, None], position_ids=positions
         ).last_hidden_state
-        owner = torch.arange(len(prompts), device=device)[:, None, None].expand_as(real)[real]
-        logits = self.fp32_logits(hidden[owner, predictor_at[real]])
-        token_log_probs = torch.zeros(real.shape, device=logits.device)
-        token_log_probs[real.to(logits.device)] = -nn.functional.cross_entropy(
-            logits, option_ids[real].to(logits.device), reduction="none"
+        owner = torch.arange(len(prompts), device=device)[:, None, None].expand_as(scored)[scored]
+        logits = self.fp32_logits(hidden[owner, predictor_at[scored]])
+        token_log_probs = torch.zeros(scored.shape, device=logits.device)
+        token_log_probs[scored.to(logits.device)] = -nn.functional.cross_entropy(
+            logits, option_ids[scored].to(logits.device), reduction="none"
         )
-        return token_log_probs.sum(dim=2) / lengths.to(logits.device).clamp_min(1)
+        return token_log_probs.sum(dim=2) / scored.sum(dim=2).to(logits.device).clamp_min(1)
 
     def forward(self, batch: ModelBatch) -> torch.Tensor:
         """The training loss (forward is what data-parallel wrappers synchronise gradients through)."""

@@ -41,15 +41,18 @@ def recommendation_prompt(
     with_graph: bool,
     evidence_text: str = "",
     answer_format: AnswerFormat = LETTER_ANSWER,
+    with_collab: bool = False,
 ) -> str:
     """The instruction of K-RagRec's movie template (paper Table 11), one history title and one option per line.
 
-    Knowledge comes first: the slot for graph soft tokens, or retrieved triples written as text.
+    Knowledge comes first: the slot for graph soft tokens, or retrieved triples written as text. Collaborative
+    history tokens go into the graph slot after the sub-graph tokens, or into a slot of their own without sub-graphs.
     With the letter answer each option ends with its letter, written as the very token that is scored and used as
     the label, so the answer position can attend to the letter right after the title it has judged. With the title
     answer the prompt asks for the next film's title, which follows it as the answer.
     """
     lines = [f"Knowledge graph evidence: {GRAPH_SLOT}"] if with_graph else []
+    lines += [f"Watched films as item tokens: {GRAPH_SLOT}"] if with_collab and not with_graph else []
     lines += [f"Knowledge graph evidence: {evidence_text}"] if evidence_text else []
     if answer_format.completion:
         return "\n".join(

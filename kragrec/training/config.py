@@ -76,6 +76,7 @@ class TrainConfig:
     shard: bool = False
     path_select: str = "learned"
     user_dim: int = 128
+    collab: str | None = None  # a trained sasrec run: its item embeddings as collaborative tokens (models/collab.py)
     stop_after_steps: int | None = field(default=None, compare=False)
 
     def __post_init__(self) -> None:
@@ -90,6 +91,11 @@ class TrainConfig:
             raise KragrecError(f"--train-candidates {self.train_candidates}: need the target and at least 1 negative")
         if self.path_select not in PATH_SELECTIONS:
             raise KragrecError(f"--path-select {self.path_select!r}: choose one of {', '.join(PATH_SELECTIONS)}")
+        if self.collab is not None and (self.answer != "title" or self.prompt != "k-ragrec"):
+            raise KragrecError(
+                f"--collab with --method {self.method} --answer {self.answer}: collaborative tokens need the title "
+                "answer and a K-RagRec-family method (k-ragrec*, lora-no-kg, lora-kg-text)"
+            )
 
     @property
     def answer_format(self) -> AnswerFormat:

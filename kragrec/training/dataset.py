@@ -32,6 +32,8 @@ class PromptDataset(Dataset):
             len(sample.record.candidates),
             sample.user_index,
             sample.path_groups,
+            tuple(sample.record.history),
+            tuple(sample.record.candidates),
         )
 
 

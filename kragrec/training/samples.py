@@ -34,10 +34,12 @@ def prompt_samples(
     answer_format: AnswerFormat,
     training: bool,
     titles: Titles | None = None,
+    collab: bool = False,
 ) -> list[PromptSample]:
     """Retrieve for every record (query texts encoded in one batch) and build its prompt tokens.
 
     evidence "graph" keeps the sub-graphs for soft tokens, "text" writes them into the prompt, "none" skips retrieval.
+    `collab`: the prompt has a slot for collaborative history tokens.
     Candidates found in `titles` are written with that title instead of a catalogue item's.
     """
     items = retriever.graph.items
@@ -54,6 +56,7 @@ def prompt_samples(
             with_graph=evidence == "graph" and bool(subgraphs),
             evidence_text=subgraphs_as_text(retriever.graph, subgraphs) if evidence == "text" else "",
             answer_format=answer_format,
+            with_collab=collab,
         )
         samples.append(
             PromptSample(

@@ -31,15 +31,17 @@ class SampleSource(Protocol):
 class RetrievedSamples:
     """K-RagRec-family samples: sub-graphs retrieved per record, fed as soft tokens, as text, or not at all."""
 
-    def __init__(self, retriever: Retriever, tokenizer, evidence: str, answer_format: AnswerFormat) -> None:
+    def __init__(
+        self, retriever: Retriever, tokenizer, evidence: str, answer_format: AnswerFormat, collab: bool = False
+    ) -> None:
         self.retriever, self.tokenizer, self.evidence = retriever, tokenizer, evidence
-        self.answer_format = answer_format
+        self.answer_format, self.collab = answer_format, collab
         self.features = retriever.features
 
     def samples(self, records: list[Record], training: bool, titles: Titles | None = None) -> list[PromptSample]:
         """Retrieve and build the prompts (query texts encoded in one batch)."""
         return prompt_samples(
-            records, self.retriever, self.tokenizer, self.evidence, self.answer_format, training, titles
+            records, self.retriever, self.tokenizer, self.evidence, self.answer_format, training, titles, self.collab
         )
 
 
@@ -53,7 +55,7 @@ def open_sample_source(
         with open_path_finder(settings) as finder:
             yield PathSamples(settings, finder, tokenizer, config.evidence == "paths", config.answer_format)
     elif retriever is not None:
-        yield RetrievedSamples(retriever, tokenizer, config.evidence, config.answer_format)
+        yield RetrievedSamples(retriever, tokenizer, config.evidence, config.answer_format, config.collab is not None)
     else:
         with open_retriever(settings) as opened:
-            yield RetrievedSamples(opened, tokenizer, config.evidence, config.answer_format)
+            yield RetrievedSamples(opened, tokenizer, config.evidence, config.answer_format, config.collab is not None)

@@ -30,7 +30,7 @@ from kragrec.retrieval.subgraph import GraphFeatures
 from kragrec.training.config import TrainConfig
 from kragrec.training.dataset import EpochOrder, PromptDataset
 from kragrec.training.loop import TrainingLoop
-from kragrec.training.model_build import build_model
+from kragrec.training.model_build import build_model, sasrec_item_table
 from kragrec.training.run_folder import RunFolder
 from kragrec.training.samples import PromptSample
 from kragrec.training.schedule import warmup_cosine
@@ -63,9 +63,15 @@ def evaluate(model: GraphLLM, loader: DataLoader, bf16: bool) -> tuple[dict[str,
 
 
 def parameter_groups(model: GraphLLM, config: TrainConfig) -> list[dict[str, Any]]:
-    """The trainable parameters in groups with their own learning rates: the LLM's adapter at --lr, the graph encoder
-    and projector at --graph-lr, the preference module at --preference-lr (each defaulting to --lr)."""
-    rates = {"encoder": config.graph_lr, "projector": config.graph_lr, "preference": config.preference_lr}
+    """The trainable parameters in groups with their own learning rates: the LLM's adapter at --lr, the graph encoder,
+    its projector and the collaborative tokens' projector at --graph-lr, the preference module at --preference-lr
+    (each defaulting to --lr)."""
+    rates = {
+        "encoder": config.graph_lr,
+        "projector": config.graph_lr,
+        "collab": config.graph_lr,
+        "preference": config.preference_lr,
+    }
     groups = [{"name": "llm", "params": [p for p in model.llm.parameters() if p.requires_grad], "lr": config.lr}]
     for name, module in model.trained_modules().items():
         groups.append({"name": name, "params": list(module.parameters()), "lr": rates.get(name) or config.lr})
@@ -241,6 +247,8 @@ def launch_training(settings: Settings, config: TrainConfig, resume: bool = Fals
     """Prepare data once, then train on `devices` ranks (DDP) and return the run's summary."""
     check_placement(config)
     data = prepare_training_data(settings, config)  # fails on bad input before the run folder is touched
+    if config.collab is not None:
+        sasrec_item_table(settings, Path(config.collab))
     folder = RunFolder(config.run_dir)
     folder.start(settings, jsonable(config), resume)
     # Unused parameters exist whenever a rank's batch has no sub-graph (popular histories get no KG help).
