@@ -9,13 +9,13 @@ from pathlib import Path
 import pytest
 from typer.testing import CliRunner
 
-from kragrec.baselines.sasrec_training import MODEL_FILE
 from kragrec.cli import app
 from kragrec.data.prepare import prepare
 from kragrec.data.registry import register
 from kragrec.files import read_jsonl
 from kragrec.loading.loader import load_kg
 from kragrec.models.checkpoint import ADAPTER_DIR, GRAPH_FILE
+from kragrec.models.collab import SASREC_WEIGHTS
 from kragrec.retrieval.index_builder import build_index
 
 from conftest import TINY, make_settings, one_error_line
@@ -93,7 +93,7 @@ def test_recommend_with_a_truncated_checkpoint_fails_in_one_line(tiny_runs, tmp_
 
 @pytest.mark.parametrize(
     ("run", "damaged"),
-    [("kragrec-run", GRAPH_FILE), ("kragrec-run", ADAPTER_FILE), ("sasrec-run", MODEL_FILE)],
+    [("kragrec-run", GRAPH_FILE), ("kragrec-run", ADAPTER_FILE), ("sasrec-run", SASREC_WEIGHTS)],
 )
 def test_eval_with_a_truncated_checkpoint_fails_in_one_line_and_writes_nothing(tiny_runs, tmp_path, run, damaged):
     folder, options = damaged_run(tiny_runs, tmp_path, run, damaged)

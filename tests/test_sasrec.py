@@ -14,7 +14,6 @@ from torch import nn
 
 from kragrec.baselines.sasrec import PAD, SASRec, SasrecConfig, right_padded
 from kragrec.baselines.sasrec_training import (
-    MODEL_FILE,
     Sequences,
     prefix_samples,
     sasrec_config,
@@ -24,6 +23,7 @@ from kragrec.baselines.sasrec_training import (
 )
 from kragrec.errors import KragrecError
 from kragrec.evaluation.evaluate import evaluate_run
+from kragrec.models.collab import SASREC_WEIGHTS
 from kragrec.training.loop import STATE_FILE
 
 SMALL = SasrecConfig(hidden=32, blocks=2, heads=1, inner=64, dropout=0.0, max_len=12, lr=5e-3, batch_size=16)
@@ -139,7 +139,7 @@ def test_resume_continues_exactly_as_an_uninterrupted_run(tiny_setup):
     torch.manual_seed(123)  # whatever ran in between, the resumed run restores its own random state
     train_sasrec(settings, root / "sasrec-parts", config, resume=True)
     whole, parts = (
-        torch.load(root / n / "checkpoints" / "last" / MODEL_FILE) for n in ("sasrec-whole", "sasrec-parts")
+        torch.load(root / n / "checkpoints" / "last" / SASREC_WEIGHTS) for n in ("sasrec-whole", "sasrec-parts")
     )
     assert whole.keys() == parts.keys() and all(torch.equal(whole[k], parts[k]) for k in whole)
     losses = [
