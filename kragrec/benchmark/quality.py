@@ -81,9 +81,10 @@ MAIN = (
     Entry("lkg-rag", "lkg-rag", prior=True),
 )
 # The paper's ablations of k-ragrec-lora ("-encoding", the GNN replaced by triples as text, is the lora-kg-text row),
-# then the trained LLMs scored alone. Every ablation is scored alone, without the collaborative prior: the question is
-# what carries the LLM's own signal, and mixed with SASRec at the share validation picks (1.00 for every trained row
-# under the completion prompt) each ablation equals the sasrec row and compares nothing.
+# then the trained LLMs scored alone, then with collaborative tokens. Every ablation but the last is scored alone,
+# without the collaborative prior: the question is what carries the LLM's own signal, and mixed with SASRec at the
+# share validation picks (1.00 for every trained row under the completion prompt) each ablation equals the sasrec row
+# and compares nothing. The last asks whether the LLM that reads SASRec's item embeddings adds to SASRec's scores.
 ABLATIONS = (
     Entry("k-ragrec-lora -popularity", "k-ragrec-lora", {"pop_threshold": 1.0}, ablation=True),
     Entry("k-ragrec-lora -rerank", "k-ragrec-lora", {"rerank": False}, ablation=True),
@@ -93,6 +94,13 @@ ABLATIONS = (
     Entry("lora-no-kg --prior none", "lora-no-kg", ablation=True, run_of="lora-no-kg"),
     Entry("lora-no-kg --collab sasrec", "lora-no-kg", ablation=True, collab=True),
     Entry("k-ragrec-lora --collab sasrec", "k-ragrec-lora", ablation=True, collab=True),
+    Entry(
+        "lora-no-kg --collab sasrec --prior sasrec",
+        "lora-no-kg",
+        ablation=True,
+        prior=True,
+        run_of="lora-no-kg --collab sasrec",
+    ),
 )
 
 
