@@ -14,6 +14,8 @@ from collections.abc import Sequence
 import torch
 from torch import nn
 
+from kragrec.models.soft_norm import rescaled
+
 SASREC_WEIGHTS = "sasrec.pt"  # a SASRec checkpoint folder's state dict
 SASREC_ITEM_TABLE = "items.weight"  # its item embeddings: row 0 pads, rows 1..N follow data.dataset.item_rows
 
@@ -40,8 +42,7 @@ class CollabTokens(nn.Module):
 
     def forward(self, indices: torch.Tensor) -> torch.Tensor:
         """[..., dim] → [..., width]: projected, rescaled tokens; rows 0 (unknown, padding) give zero tokens."""
-        projected = self.projector(self.table[indices])
-        scaled = projected * (self.norm / projected.norm(dim=-1, keepdim=True).clamp_min(1e-6))
+        scaled = rescaled(self.projector(self.table[indices]), self.norm)
         return scaled * (indices != 0).unsqueeze(-1).to(scaled.dtype)
 
     def history_tokens(self, histories: Sequence[Sequence[str]]) -> list[torch.Tensor]:

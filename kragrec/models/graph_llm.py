@@ -20,6 +20,7 @@ from kragrec.models.choices import ANSWER_LOSSES, LLM_MODES, SOFT_NORMS, SOFT_TO
 from kragrec.models.collab import CollabTokens
 from kragrec.models.graph_encoder import GraphEncoder, Projector
 from kragrec.models.path_preference import PathGroup
+from kragrec.models.soft_norm import mean_token_norm, rescaled
 
 
 @dataclass
@@ -96,9 +97,8 @@ class GraphLLM(nn.Module):
         self.answer_loss = answer_loss
         self.title_head = title_head
         llm.requires_grad_(False)
-        weights = llm.get_input_embeddings().weight
         rescale = soft_norm == "embedding" and encoder is not None
-        self.soft_token_norm = float(weights.detach().float().norm(dim=1).mean()) if rescale else None
+        self.soft_token_norm = mean_token_norm(llm.get_input_embeddings()) if rescale else None
         if llm_mode == "lora":
             lora = lora or LoraSettings()
             config = LoraConfig(
@@ -140,7 +140,7 @@ class GraphLLM(nn.Module):
             if self.soft_tokens == "mean" and len(mine):
                 mine = mine.mean(dim=0, keepdim=True)
             if self.soft_token_norm is not None:
-                mine = mine * (self.soft_token_norm / mine.norm(dim=1, keepdim=True).clamp_min(1e-6))
+                mine = rescaled(mine, self.soft_token_norm)
             tokens.append(mine)
         return tokens
 

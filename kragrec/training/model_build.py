@@ -19,6 +19,7 @@ from kragrec.models.llm import load_llm, load_tokenizer
 from kragrec.models.path_llm import PathLLM
 from kragrec.models.path_preference import UserPreference
 from kragrec.models.prompt import letter_token_ids
+from kragrec.models.soft_norm import mean_token_norm
 from kragrec.models.tensor_files import read_torch_file
 from kragrec.retrieval.subgraph import GraphFeatures
 from kragrec.training.config import TrainConfig
@@ -68,8 +69,7 @@ def build_model(settings: Settings, config: TrainConfig, features: GraphFeatures
 def collab_tokens(settings: Settings, sasrec_run: Path, embeddings: nn.Embedding) -> CollabTokens:
     """Collaborative tokens over the item embeddings of a trained SASRec run's best checkpoint (same dataset)."""
     table, rows = sasrec_item_table(settings, sasrec_run)
-    norm = float(embeddings.weight.detach().float().norm(dim=1).mean())
-    return CollabTokens(table, rows, embeddings.embedding_dim, norm)
+    return CollabTokens(table, rows, embeddings.embedding_dim, mean_token_norm(embeddings))
 
 
 def sasrec_item_table(settings: Settings, sasrec_run: Path) -> tuple[torch.Tensor, dict[str, int]]:

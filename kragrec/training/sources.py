@@ -51,11 +51,12 @@ def open_sample_source(
 ) -> Iterator[SampleSource]:
     """The method's sample source; K-RagRec methods use `retriever` when the caller holds one open."""
     tokenizer = load_tokenizer(config.llm, settings.cache_dir)
+    collab = config.collab is not None
     if config.prompt == "llamarec":
         with open_path_finder(settings) as finder:
             yield PathSamples(settings, finder, tokenizer, config.evidence == "paths", config.answer_format)
     elif retriever is not None:
-        yield RetrievedSamples(retriever, tokenizer, config.evidence, config.answer_format, config.collab is not None)
+        yield RetrievedSamples(retriever, tokenizer, config.evidence, config.answer_format, collab)
     else:
         with open_retriever(settings) as opened:
-            yield RetrievedSamples(opened, tokenizer, config.evidence, config.answer_format, config.collab is not None)
+            yield RetrievedSamples(opened, tokenizer, config.evidence, config.answer_format, collab)
