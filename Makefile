@@ -42,3 +42,4 @@ bench: $(VENV)/.installed
 	$(PY) bench/retrieval.py
 	$(PY) bench/paths.py
 	$(PY) bench/train_throughput.py
+	$(PY) bench/kg_signal.py
