@@ -27,12 +27,13 @@ import numpy as np
 import torch
 from ml100k import prepared_ml100k
 
+from kragrec.benchmark.quality import QualityBudget
 from kragrec.data.dataset import Dataset
 from kragrec.data.popularity import train_popularity
 from kragrec.data.records import evaluation_records, training_records
 from kragrec.data.registry import open_dataset
 from kragrec.data.sample import Record
-from kragrec.evaluation.intervals import bootstrap_intervals
+from kragrec.evaluation.intervals import bootstrap_intervals, with_interval
 from kragrec.evaluation.outputs import cold_start_mask
 from kragrec.metrics import metrics_from_ranks, target_ranks
 from kragrec.training.model_build import sasrec_item_table
@@ -41,6 +42,9 @@ MIN_RELATION_FACTS = 100  # relations with fewer facts over the linked films are
 L2 = 1e-3
 REPORTED = ("acc", "recall@5", "mrr")
 RECORDED_SASREC_RUN = Path("reports/quality-rows/sasrec/run")
+METADATA = ("popularity", "year", "year distance")  # metadata_features' columns
+ALL_FACTS, DATASET_GENRES = "kg", "genre (dataset)"  # the views of kg_views that are not one KG relation
+AGGREGATES = ("mean", "max")  # similarity_features' two columns per view
 Vector = dict[str, float]
 
 
@@ -74,8 +78,8 @@ def kg_views(dataset: Dataset) -> dict[str, dict[str, Vector]]:
         relation: tfidf_vectors({item: {t for r, t in facts if r == relation} for item, facts in item_facts.items()})
         for relation in relations
     }
-    views["kg"] = tfidf_vectors({item: {f"{r}={t}" for r, t in facts} for item, facts in item_facts.items()})
-    views["genre (dataset)"] = tfidf_vectors({item: set(info.genres) for item, info in dataset.items.items()})
+    views[ALL_FACTS] = tfidf_vectors({item: {f"{r}={t}" for r, t in facts} for item, facts in item_facts.items()})
+    views[DATASET_GENRES] = tfidf_vectors({item: set(info.genres) for item, info in dataset.items.items()})
     return views
 
 
@@ -95,13 +99,12 @@ def similarity_features(records: list[Record], views: dict[str, dict[str, Vector
 def metadata_features(records: list[Record], dataset: Dataset, counts: dict[str, int]) -> np.ndarray:
     """[sample, candidate, 3]: log train popularity, release year, distance to the history's mean year (decades)."""
     year = {item: float(info.year or 1990) for item, info in dataset.items.items()}
-    out = np.zeros((len(records), len(records[0].candidates), 3), dtype=np.float32)
+    out = np.zeros((len(records), len(records[0].candidates), len(METADATA)), dtype=np.float32)
     for s, record in enumerate(records):
-        history_year = np.mean([year.get(h, 1990.0) for h in record.history])
+        history_year = np.mean([year[h] for h in record.history])
         for c, candidate in enumerate(record.candidates):
-            candidate_year = year.get(candidate, 1990.0)
-            distance = abs(candidate_year - history_year)
-            out[s, c] = (math.log1p(counts.get(candidate, 0)), candidate_year / 10, distance / 10)
+            distance = abs(year[candidate] - history_year)
+            out[s, c] = (math.log1p(counts.get(candidate, 0)), year[candidate] / 10, distance / 10)
     return out
 
 
@@ -134,16 +137,16 @@ def fit_listwise(features: np.ndarray, labels: np.ndarray) -> np.ndarray:
     return weights.detach().numpy()
 
 
-def metric_cell(ranks: np.ndarray, metric: str) -> str:
-    """'value [low, high]' of one metric over the ranks, with its 95 % bootstrap interval."""
-    low, high = bootstrap_intervals(ranks)[metric]
-    return f"{metrics_from_ranks(ranks)[metric]:.3f} [{low:.3f}, {high:.3f}]"
+def with_intervals(ranks: np.ndarray) -> dict:
+    """The metrics of the ranks and their 95 % bootstrap intervals, as `with_interval` reads them."""
+    return {"metrics": metrics_from_ranks(ranks), "intervals": bootstrap_intervals(ranks)}
 
 
 def row(name: str, scores: np.ndarray, labels: np.ndarray, cold: np.ndarray) -> str:
     """A markdown row: each reported metric, then ACC on the cold-start subset, with 95 % bootstrap intervals."""
     ranks = target_ranks(scores, labels)
-    cells = [metric_cell(ranks, m) for m in REPORTED] + [metric_cell(ranks[cold], "acc")]
+    every, cold_only = with_intervals(ranks), with_intervals(ranks[cold])
+    cells = [with_interval(every, m) for m in REPORTED] + [with_interval(cold_only, "acc")]
     return f"| {name} | " + " | ".join(cells) + " |"
 
 
@@ -162,22 +165,23 @@ def main() -> None:
     dataset = open_dataset(settings, settings.dataset)
     counts = train_popularity(settings)
     views = kg_views(dataset)
-    names = ["popularity", "year", "year distance"] + [f"{v} {a}" for v in views for a in ("mean", "max")]
-    relations = [n for n in names[3:] if not n.startswith(("kg ", "genre (dataset)"))]
-    train = training_records(settings, args.windows, candidates=20)
-    test = evaluation_records(settings, "test", 500)
+    names = [*METADATA] + [f"{v} {a}" for v in views for a in AGGREGATES]
+    relations = [f"{v} {a}" for v in views if v not in (ALL_FACTS, DATASET_GENRES) for a in AGGREGATES]
+    train = training_records(settings, args.windows)
+    test = evaluation_records(settings, "test", QualityBudget().test_users)
     x_train, x_test = (features(records, dataset, counts, views) for records in (train, test))
     mean, std = x_train.reshape(-1, len(names)).mean(0), x_train.reshape(-1, len(names)).std(0) + 1e-6
     x_train, x_test = (x_train - mean) / std, (x_test - mean) / std
     y_train, y_test = (np.array([r.label for r in records], dtype=np.int64) for records in (train, test))
     cold = cold_start_mask(np.array([counts.get(r.target, 0) for r in test]))
-    print(f"{len(train)} training windows, {len(test)} test users; KG relations: {len(views) - 2}")
+    print(f"{len(train)} training windows, {len(test)} test users; KG relations: {len(relations) // len(AGGREGATES)}")
     print("| ranker | ACC | R@5 | MRR | cold-start ACC |\n|---|---|---|---|---|")
-    print(row("KG facts, mean cosine to the history (unsupervised)", x_test[..., names.index("kg mean")], y_test, cold))
+    kg_rule = x_test[..., names.index(f"{ALL_FACTS} mean")]
+    print(row("KG facts, mean cosine to the history (unsupervised)", kg_rule, y_test, cold))
     table, rows = sasrec_item_table(settings, args.sasrec_run)
     sasrec_rule = embedding_similarity(test, table, rows)
     print(row("SASRec item embeddings, mean cosine to the history (unsupervised)", sasrec_rule, y_test, cold))
-    genres_years = ["genre (dataset) mean", "genre (dataset) max", "year", "year distance"]
+    genres_years = [*(f"{DATASET_GENRES} {a}" for a in AGGREGATES), "year", "year distance"]
     learned = {
         "popularity": ["popularity"],
         "KG relations alone": relations,
