@@ -14,6 +14,7 @@ QUIET_ENVIRONMENT = {
     "HF_HUB_DISABLE_PROGRESS_BARS": "1",  # transformers' "Loading weights" bar follows huggingface_hub's switch
     "TRANSFORMERS_VERBOSITY": "error",
     "TRANSFORMERS_NO_ADVISORY_WARNINGS": "1",
+    "TQDM_DISABLE": "1",  # plain tqdm bars, such as transformers' GGUF conversion on a cold cache
 }
 QUIET_MARK = "KRAGREC_QUIET_LIBRARIES"  # tells a started process that the CLI was quiet
 # Libraries that set their own logger's level or handler on import (lightning_fabric does both).

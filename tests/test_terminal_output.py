@@ -50,3 +50,12 @@ def test_the_demo_verbs_print_no_library_noise_unless_verbose(tiny_setup):
     verbose = kragrec_output("--verbose", *train, "--run-dir", str(root / "verbose-run"), *store, *lists)
     shown = noise_in(verbose)
     assert any("Loading weights" in line for line in shown) and any("Seed set to" in line for line in shown)
+
+
+def test_quiet_processes_show_no_plain_tqdm_bars():
+    """transformers converts the packaged GGUF model under a plain tqdm bar (once per machine, on a cold cache)."""
+    script = "from kragrec.library_output import quiet_libraries; quiet_libraries(); from tqdm import tqdm; "
+    script += "list(tqdm(range(3), desc='converting'))"
+    environment = {k: v for k, v in os.environ.items() if k not in {*QUIET_ENVIRONMENT, QUIET_MARK}}
+    done = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, env=environment, check=True)
+    assert "converting" not in done.stderr

@@ -16,6 +16,7 @@ from kragrec.data.popularity import popularity_metrics
 from kragrec.data.records import training_records
 from kragrec.data.sample import Record
 from kragrec.errors import KragrecError
+from kragrec.models import precision
 from kragrec.models.llm import load_tokenizer
 from kragrec.models.prompt import PromptTokens
 from kragrec.training.config import TrainConfig
@@ -200,3 +201,16 @@ def test_training_windows_take_the_target_and_fewer_sampled_negatives(tiny_setup
     assert [len(r.candidates) for r in fewer] == [4] * 8
     assert all(r.target in r.candidates and r.label >= 0 for r in fewer)
     assert [(r.user, r.target) for r in full] == [(r.user, r.target) for r in fewer]  # the same windows
+
+
+@pytest.mark.parametrize("native", [False, True], ids=["emulated", "native"])
+def test_bf16_autocast_runs_only_where_the_device_multiplies_bf16_natively(tiny_setup, monkeypatch, capsys, native):
+    """Emulated bf16 (an AVX2 CPU) trained K-RagRec 25x slower than fp32: there --bf16 falls back to fp32, says so on
+    stderr, and the run's config records the precision it trained in."""
+    settings, root = tiny_setup
+    monkeypatch.setattr(precision, "native_bf16", lambda device_type: native)
+    config = tiny_config(root, f"bf16-{native}", bf16=True, epochs=1, max_train=4, max_valid=2)
+    launch_training(settings, config)
+    recorded = json.loads((config.run_dir / "config.json").read_text())["train"]
+    assert recorded["bf16"] is native
+    assert ("--bf16 off" in capsys.readouterr().err) is not native

@@ -23,6 +23,7 @@ from kragrec.models.choices import TITLE_ANSWER, AnswerFormat
 from kragrec.models.collate import collate
 from kragrec.models.graph_llm import GraphLLM, TitleHead
 from kragrec.models.llm import load_llm, load_tokenizer
+from kragrec.models.precision import bf16_autocast
 from kragrec.models.prompt import letter_token_ids
 from kragrec.progress import progress_bar
 from kragrec.recommenders.contract import Recommender
@@ -155,7 +156,7 @@ def llm_scores(
     batches, evidence = [], []
     with progress_bar(disable=not show_progress) as bar:
         task = bar.add_task("scoring", total=len(samples))
-        for batch, scores in scored_batches(model, loader, config.bf16):
+        for batch, scores in scored_batches(model, loader, bf16_autocast(config.bf16, device.type)):
             batches.append(scores)
             chosen = model.chosen_evidence(batch)
             given = samples[len(evidence) : len(evidence) + batch.size]

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import time
 from dataclasses import dataclass
 from pathlib import Path
@@ -25,7 +26,8 @@ from kragrec.models.batch_scores import scored_batches
 from kragrec.models.checkpoint import load_trained_parts, save_trained_parts
 from kragrec.models.collate import collate
 from kragrec.models.graph_llm import GraphLLM
-from kragrec.progress import progress_bar
+from kragrec.models.precision import bf16_autocast
+from kragrec.progress import progress_bar, stderr_console
 from kragrec.retrieval.subgraph import GraphFeatures
 from kragrec.training.config import TrainConfig
 from kragrec.training.dataset import EpochOrder, PromptDataset
@@ -243,9 +245,22 @@ def check_placement(config: TrainConfig) -> None:
         )
 
 
+def with_native_precision(config: TrainConfig) -> TrainConfig:
+    """`config`, with bf16 autocast turned off (and a note on stderr) where the device would only emulate it."""
+    device_type = "cuda" if config.accelerator != "cpu" and torch.cuda.is_available() else "cpu"
+    if not config.bf16 or bf16_autocast(config.bf16, device_type):
+        return config
+    stderr_console.print(
+        f"--bf16 off: this {device_type.upper()} has no native bf16 matmul (emulated, it is several times slower); "
+        "training in fp32"
+    )
+    return dataclasses.replace(config, bf16=False)
+
+
 def launch_training(settings: Settings, config: TrainConfig, resume: bool = False) -> dict[str, Any]:
     """Prepare data once, then train on `devices` ranks (DDP) and return the run's summary."""
     check_placement(config)
+    config = with_native_precision(config)
     data = prepare_training_data(settings, config)  # fails on bad input before the run folder is touched
     if config.collab is not None:
         sasrec_item_table(settings, Path(config.collab))
