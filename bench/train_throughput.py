@@ -27,6 +27,7 @@ from kragrec.config import Settings
 from kragrec.models.batch_scores import scored_batches
 from kragrec.models.collate import collate
 from kragrec.models.graph_llm import GraphLLM, ModelBatch
+from kragrec.models.precision import native_bf16
 from kragrec.training.config import TrainConfig
 from kragrec.training.dataset import PromptDataset
 from kragrec.training.model_build import build_model
@@ -130,6 +131,8 @@ def main() -> None:
     settings = Settings(data_dir=args.data_dir)
     peaks = {False: matmul_peak(torch.float32), True: matmul_peak(torch.bfloat16)}
     print(f"matmul peak: fp32 {peaks[False] / 1e9:.1f} GFLOP/s, bf16 {peaks[True] / 1e9:.1f} GFLOP/s")
+    if not native_bf16("cpu"):
+        print("this CPU emulates bf16 (no oneDNN bf16 kernels): `kragrec train --bf16` trains in fp32 here")
     header = f"{'answer':<7} {'mode':<7} {'precision':<9} {'train/s':>8} {'of peak':>8} {'score/s':>8} {'of peak':>8}"
     print(f"{header} {'peak RSS GiB':>13}")
     for answer in ("title", "letter"):

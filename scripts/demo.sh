@@ -14,8 +14,8 @@ kragrec kg query --param 'title="Toy Story"' \
    RETURN j.title AS film, count(DISTINCT p) AS shared_kg_entities ORDER BY shared_kg_entities DESC, film LIMIT 5'
 kragrec index
 kragrec retrieve --user 1 --html .kragrec/user-1-evidence.html
-# SASRec, the collaborative prior the LLM re-ranks on top of (2 epochs here; the quality benchmark early-stops).
-kragrec train --run-dir .kragrec/runs/sasrec --method sasrec --epochs 2
+# SASRec, the collaborative prior the LLM re-ranks on top of (1 epoch here; the quality benchmark early-stops).
+kragrec train --run-dir .kragrec/runs/sasrec --method sasrec --epochs 1
 # A short K-RagRec (LoRA) training run on a small subset: validation metrics next to popularity and chance.
 kragrec train --run-dir .kragrec/runs/demo --method k-ragrec-lora --max-train 32 --max-valid 32 --epochs 1 \
   --batch-size 4 --lr 1e-4 --graph-lr 1e-3 --bf16 --checkpoint-every 6
