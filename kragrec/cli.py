@@ -18,7 +18,6 @@ from kragrec.config import Settings, load_settings
 from kragrec.errors import KragrecError, error_line
 from kragrec.files import require_folder
 from kragrec.library_output import quiet_libraries
-from kragrec.memory import bound_heap_growth
 
 app = typer.Typer(help="Knowledge-graph retrieval-augmented LLM recommendation.", no_args_is_help=True)
 data_app = typer.Typer(help="Fetch datasets and prepare splits and candidate lists.", no_args_is_help=True)
@@ -609,5 +608,4 @@ def bench_quality_command(
 
 def main() -> None:
     """Console-script entry point."""
-    bound_heap_growth()
     app()
