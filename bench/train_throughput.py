@@ -132,8 +132,9 @@ def main() -> None:
     settings = Settings(data_dir=args.data_dir)
     peaks = {False: matmul_peak(torch.float32), True: matmul_peak(torch.bfloat16)}
     print(f"matmul peak: fp32 {peaks[False] / 1e9:.1f} GFLOP/s, bf16 {peaks[True] / 1e9:.1f} GFLOP/s")
-    precisions = (False, True) if native_bf16("cpu") else (False,)
-    if len(precisions) == 1:
+    native = native_bf16("cpu")
+    precisions = (False, True) if native else (False,)
+    if not native:
         print("this CPU emulates bf16 (no oneDNN bf16 kernels): bf16 rows skipped, `kragrec train --bf16` uses fp32")
     header = f"{'answer':<7} {'mode':<7} {'precision':<9} {'train/s':>8} {'of peak':>8} {'score/s':>8} {'of peak':>8}"
     print(f"{header} {'peak RSS GiB':>13}")

@@ -205,7 +205,7 @@ def test_training_windows_take_the_target_and_fewer_sampled_negatives(tiny_setup
 
 @pytest.mark.parametrize("native", [False, True], ids=["emulated", "native"])
 def test_bf16_autocast_runs_only_where_the_device_multiplies_bf16_natively(tiny_setup, monkeypatch, capsys, native):
-    """Emulated bf16 (an AVX2 CPU) trained K-RagRec 25x slower than fp32: there --bf16 falls back to fp32, says so on
+    """Emulated bf16 (an AVX2 CPU) trained K-RagRec 14x slower than fp32: there --bf16 falls back to fp32, says so on
     stderr, and the run's config records the precision it trained in."""
     settings, root = tiny_setup
     monkeypatch.setattr(precision, "native_bf16", lambda device_type: native)
