@@ -37,6 +37,9 @@ class SasrecConfig:
     hidden 64, blocks 2, heads 1, dropout 0.2: the paper's values. inner 256 (4 x hidden) and max_len 50: RecBole's.
     lr 1e-3 (Adam, no weight decay), batch 256 (RecBole's batches of 2048 give 47 steps per ML-100K epoch).
     epochs, val_every, patience count epochs of prefix samples (≈ 380 steps each).
+    nn.TransformerEncoderLayer also drops out the feed-forward's inner activation, where RecBole's block does
+    not: without it 2 epochs took 168 s against 248 s here at valid ACC 0.448 / 0.473 against 0.449 / 0.475.
+    Kept, because the recorded `sasrec` run that every mixed quality row uses was trained with it.
     """
 
     hidden: int = 64
