@@ -111,6 +111,10 @@ def test_a_prior_run_is_mixed_in_at_the_share_that_ranks_the_runs_validation_bes
     assert chosen["valid_acc_by_share"][str(chosen["share"])] == max(chosen["valid_acc_by_share"].values())
     expected = mixed_scores(_scores(tmp_path / "alone"), _scores(tmp_path / "prior"), chosen["share"])
     np.testing.assert_allclose(_scores(tmp_path / "mixed"), expected, atol=1e-4)
+    given, _ = evaluate_run(run_dir, settings, "test", "best", tmp_path / "given", prior=prior_dir, share=0.4)
+    assert given["prior"] == {"run": str(prior_dir), "method": "sasrec", "share": 0.4}  # validation not scored again
+    expected = mixed_scores(_scores(tmp_path / "alone"), _scores(tmp_path / "prior"), 0.4)
+    np.testing.assert_allclose(_scores(tmp_path / "given"), expected, atol=1e-4)
     with pytest.raises(KragrecError, match="not a training run"):
         evaluate_run(run_dir, settings, "test", "best", tmp_path / "bad", prior=tmp_path)
 

@@ -39,6 +39,8 @@ def test_every_method_and_ablation_is_trained_evaluated_and_reported(tiny_setup,
     prior = rows[[r["entry"]["name"] for r in rows].index("k-ragrec-lora")]["report"]["prior"]
     assert prior["run"] == str(work / "sasrec" / "run") and prior["valid_samples"] == 6
     assert prior["valid_acc_by_share"][str(prior["share"])] == max(prior["valid_acc_by_share"].values())
+    fictional = json.loads((work / "k-ragrec-lora" / "eval" / "test-fictional3" / "metrics.json").read_text())
+    assert fictional["prior"] == {key: prior[key] for key in ("run", "method", "share")}  # the test step's share
     for entry in entries(ablations=True):  # a trained row's time is the run's own, summed over resumed sessions
         if entry.trains and entry.run_of is None:
             folder = work / folder_name(entry)

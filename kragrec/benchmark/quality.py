@@ -167,7 +167,7 @@ def run_entry(entry: Entry, settings: Settings, budget: QualityBudget, work_dir:
     if "indexer" in owner.settings:
         build_index(settings)
 
-    def evaluate(injected: int) -> dict[str, Any]:
+    def evaluate(injected: int, share: float | None = None) -> dict[str, Any]:
         out = folder / "eval" / (f"test-fictional{injected}" if injected else "test")
         if not entry.trains:
             report, _ = evaluate_baseline(
@@ -181,9 +181,12 @@ def run_entry(entry: Entry, settings: Settings, budget: QualityBudget, work_dir:
                 prior=prior,
                 valid_limit=budget.max_valid,
                 answer_format=AnswerFormat(title_prompt=budget.title_prompt),
+                share=share,
             )
         else:
-            report, _ = evaluate_run(trained / "run", settings, "test", "best", out, injected, budget.test_users, prior)
+            report, _ = evaluate_run(
+                trained / "run", settings, "test", "best", out, injected, budget.test_users, prior, share
+            )
         return report
 
     if entry.trains:
@@ -193,9 +196,10 @@ def run_entry(entry: Entry, settings: Settings, budget: QualityBudget, work_dir:
             lambda: _train(owner, settings, budget, trained / "run", sasrec_run),
             seconds_of=lambda summary: summary["train_seconds"],
         )
-    _timed(folder, "test", lambda: evaluate(0))
-    if _fictional(entry, budget):
-        _timed(folder, "fictional", lambda: evaluate(_fictional(entry, budget))["fictional_first"])
+    tested = _timed(folder, "test", lambda: evaluate(0))
+    if injected := _fictional(entry, budget):
+        share = tested["prior"]["share"] if prior else None  # the validation samples chose it once already
+        _timed(folder, "fictional", lambda: evaluate(injected, share)["fictional_first"])
 
 
 def _row(name: str) -> Entry:

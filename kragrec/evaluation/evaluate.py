@@ -80,9 +80,11 @@ def _with_prior(
     settings: Settings,
     prior_dir: Path | None,
     valid_limit: int | None,
+    share: float | None,
 ) -> tuple[Scored, dict[str, Any]]:
-    """The recommender's scores of data; with a prior run, mixed with its scores at the share that ranks the seeded
-    `valid_limit` validation samples best (see evaluation/fusion.py), and what was chosen."""
+    """The recommender's scores of data; with a prior run, mixed with its scores at `share`, or when none is given at
+    the share that ranks the seeded `valid_limit` validation samples best (see evaluation/fusion.py), and what was
+    chosen."""
     scored = recommender.score(data.split, data.records, data.titles)
     if prior_dir is None:
         return scored, {}
@@ -90,17 +92,17 @@ def _with_prior(
     if prior_run.settings.dataset != settings.dataset or prior_run.settings.candidates != settings.candidates:
         raise KragrecError(f"--prior {prior_dir}: trained on other lists ({prior_run.settings.dataset})")
     prior = trained(prior_run)
-    valid = evaluation_records(settings, "valid", valid_limit)
-    fusion = choose_share(recommender.score("valid", valid, {}), prior.score("valid", valid, {}))
+    chosen = {"run": str(prior_dir), "method": prior_run.method, "share": share}
+    if share is None:
+        valid = evaluation_records(settings, "valid", valid_limit)
+        fusion = choose_share(recommender.score("valid", valid, {}), prior.score("valid", valid, {}))
+        chosen |= {
+            "share": fusion.share,
+            "valid_samples": len(valid),
+            "valid_acc_by_share": {str(tried): metrics["acc"] for tried, metrics in fusion.valid.items()},
+        }
     prior_scored = prior.score(data.split, data.records, data.titles)
-    chosen = {
-        "run": str(prior_dir),
-        "method": prior_run.method,
-        "share": fusion.share,
-        "valid_samples": len(valid),
-        "valid_acc_by_share": {str(share): metrics["acc"] for share, metrics in fusion.valid.items()},
-    }
-    return fused(scored, prior_scored, fusion.share), {"prior": chosen}
+    return fused(scored, prior_scored, chosen["share"]), {"prior": chosen}
 
 
 def _evaluate(
@@ -111,9 +113,10 @@ def _evaluate(
     prior: Path | None,
     valid_limit: int | None,
     recorded: dict[str, Any],
+    share: float | None,
 ) -> tuple[dict[str, Any], dict[str, Any] | None]:
     """Score, mix in the prior when given, write predictions and metrics; the report and the reference's."""
-    scored, chosen = _with_prior(recommender, data, settings, prior, valid_limit)
+    scored, chosen = _with_prior(recommender, data, settings, prior, valid_limit, share)
     report = {**_report(scored, recommender.name, data, settings), **recorded, **chosen}
     write_evaluation(out, scored, report)
     return report, _reference(settings, data, recommender)
@@ -128,15 +131,16 @@ def evaluate_run(
     fictional: int = 0,
     limit: int | None = None,
     prior: Path | None = None,
+    share: float | None = None,
 ) -> tuple[dict[str, Any], dict[str, Any] | None]:
-    """Score the run's checkpoint on the split (mixed with a prior run's scores when given, the share chosen on the
-    run's own validation samples); returns its report and the popularity reference."""
+    """Score the run's checkpoint on the split (mixed with a prior run's scores when given, at `share` or else at the
+    share chosen on the run's own validation samples); returns its report and the popularity reference."""
     run = open_run(run_dir, connection)
     recommender = trained(run, checkpoint)
     data = evaluation_input(run.settings, split, fictional, limit)
     valid_limit = getattr(run.config, "max_valid", None)
     out = out or RunFolder(run_dir).evaluation(data.folder_name)
-    return _evaluate(recommender, run.settings, data, out, prior, valid_limit, {"checkpoint": checkpoint})
+    return _evaluate(recommender, run.settings, data, out, prior, valid_limit, {"checkpoint": checkpoint}, share)
 
 
 def evaluate_baseline(
@@ -150,11 +154,12 @@ def evaluate_baseline(
     answer_format: AnswerFormat = TITLE_ANSWER,
     prior: Path | None = None,
     valid_limit: int | None = None,
+    share: float | None = None,
 ) -> tuple[dict[str, Any], dict[str, Any] | None]:
     """Score a baseline that needs no training (llm-zero-shot answers as `answer_format` says), mixed with a prior
-    run's scores when given (the share chosen on `valid_limit` seeded validation samples); the popularity reference
-    is left out for popularity itself."""
+    run's scores when given (at `share`, or else at the share chosen on `valid_limit` seeded validation samples); the
+    popularity reference is left out for popularity itself."""
     recommender = untrained(method, settings, UntrainedOptions(llm, answer_format))
     data = evaluation_input(settings, split, fictional, limit)
     out = out or baseline_folder(settings, method, data.folder_name)
-    return _evaluate(recommender, settings, data, out, prior, valid_limit, {})
+    return _evaluate(recommender, settings, data, out, prior, valid_limit, {}, share)
